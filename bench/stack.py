@@ -1,0 +1,112 @@
+"""An in-process mesh for benchmarks: executor, iterator, gateway over a private redis-server, the offline model
+server with a fixed simulated latency, and one generator — all on free loopback ports, stopped together."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import os
+import shutil
+import socket
+import subprocess
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import dataclass
+
+import uvicorn
+
+from services.common.env import Env
+from services.common.server import ServiceRuntime
+from services.executor.config import ExecutorConfig
+from services.executor.server import Executor
+from services.gateway.config import GatewayConfig
+from services.gateway.server import build_gateway
+from services.generator.config import GeneratorConfig
+from services.generator.generator import Generator
+from services.generator.server import build as build_generator
+from services.iterator.config import IteratorConfig
+from services.iterator.server import build as build_iterator
+from services.offline_llm.app import create_app
+from services.offline_llm.config import OfflineConfig
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return int(s.getsockname()[1])
+
+
+@dataclass
+class Mesh:
+    """Addresses of the running services and the generator object itself."""
+
+    generator_address: str
+    gateway_address: str
+    generator: Generator
+
+
+@contextlib.asynccontextmanager
+async def redis_server() -> AsyncIterator[str]:
+    """A throwaway redis-server on a free port."""
+    port = free_port()
+    workdir = tempfile.mkdtemp(prefix="bench-redis-")
+    proc = subprocess.Popen(["redis-server", "--port", str(port), "--bind", "127.0.0.1", "--save", "",
+                             "--appendonly", "no", "--dir", workdir], stdout=subprocess.DEVNULL)
+    await asyncio.sleep(0.3)
+    try:
+        yield f"redis://127.0.0.1:{port}"
+    finally:
+        proc.terminate()
+        proc.wait(10)
+        shutil.rmtree(workdir, ignore_errors=True)
+
+
+@contextlib.asynccontextmanager
+async def offline_model(latency_ms: int) -> AsyncIterator[str]:
+    """The offline model server with a fixed latency and no deliberately broken answers."""
+    config = OfflineConfig(port=0, latency_ms=latency_ms, broken_rate=0.0, log_level="warning")
+    server = uvicorn.Server(uvicorn.Config(create_app(config), host="127.0.0.1", port=0, log_level="warning",
+                                           access_log=False))
+    task = asyncio.create_task(server.serve())
+    while not server.started:
+        await asyncio.sleep(0.01)
+    try:
+        yield f"http://127.0.0.1:{server.servers[0].sockets[0].getsockname()[1]}/v1"
+    finally:
+        server.should_exit = True
+        await task
+
+
+@contextlib.asynccontextmanager
+async def mesh(latency_ms: int, settle_seconds: float, browser_pages: int = 8) -> AsyncIterator[Mesh]:
+    """Every service of the QAP path, in this process."""
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    cores = os.cpu_count() or 1
+    runtimes: list[ServiceRuntime] = []
+    async with redis_server() as redis_url, offline_model(latency_ms) as llm_url:
+        executor = Executor(ExecutorConfig.from_env({"EXECUTOR_SLOTS": str(cores), "EXECUTOR_BROWSER_SLOTS": str(cores),
+                                                     "EXECUTOR_BROWSER_PAGES": str(browser_pages)}))
+        await executor.start()
+        try:
+            runtimes.append(executor.runtime())
+            executor_port = await runtimes[-1].start("127.0.0.1:0")
+            common = {"EXECUTOR_SERVICE_ADDR": f"127.0.0.1:{executor_port}", "OFFLINE_LLM_URL": llm_url,
+                      "LLM_OFFLINE": "true", "REDIS_URL": redis_url, "DRAIN_SECONDS": "0"}
+            runtimes.append(await build_iterator(IteratorConfig.from_env(common)))
+            iterator_port = await runtimes[-1].start("127.0.0.1:0")
+            runtimes.append(await build_gateway(GatewayConfig.from_env(Env({**common, "HTTP_PORT": "0",
+                                                                            "HTTP_HOST": "127.0.0.1"}))))
+            gateway_port = await runtimes[-1].start("127.0.0.1:0")
+            config = GeneratorConfig.from_env({**common, "ITERATOR_SERVICE_ADDR": f"127.0.0.1:{iterator_port}",
+                                               "GATEWAY_SERVICE_ADDR": f"127.0.0.1:{gateway_port}",
+                                               "GENERATOR_REFILL": "false", "GENERATOR_DEDUPE_WINDOW": "0",
+                                               "GENERATOR_SETTLE_SECONDS": str(settle_seconds)})
+            runtime, generator = await build_generator(config)
+            runtimes.append(runtime)
+            generator_port = await runtime.start("127.0.0.1:0")
+            yield Mesh(f"127.0.0.1:{generator_port}", f"127.0.0.1:{gateway_port}", generator)
+        finally:
+            for runtime in reversed(runtimes):
+                await runtime.stop(0, 0)
+            if not runtimes:
+                await executor.close()

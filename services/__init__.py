@@ -1,0 +1,1 @@
+"""synthmesh services: one package per service, shared plumbing in `services.common`."""

@@ -1,0 +1,1 @@
+"""The `synthmesh` command line: run the whole stack locally, inspect it, and call each service."""

@@ -1,0 +1,105 @@
+"""`synthmesh solve PROBLEM.json --strategy …`: run an iterator strategy with a live log of its events."""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+from pathlib import Path
+from typing import Any
+
+import grpc
+from google.protobuf import json_format
+from rich.console import Console
+
+from services.common.errors import field_violations
+from services.common.settings import DEFAULT_PORTS
+from synthmesh.iterator.v1 import iterator_pb2 as pb
+from synthmesh.iterator.v1 import iterator_pb2_grpc
+
+STRATEGIES = {"seidr": pb.STRATEGY_SEIDR, "alphacodium": pb.STRATEGY_ALPHACODIUM, "llmcoder": pb.STRATEGY_LLMCODER,
+              "rewoo": pb.STRATEGY_REWOO, "direct": pb.STRATEGY_DIRECT}
+COLOURS = {"candidate": "cyan", "feedback": "yellow", "revert": "red", "backtrack": "magenta", "budget": "red",
+           "plan": "green", "step": "green", "selection": "blue"}
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """`synthmesh solve PROBLEM.json --strategy NAME [--model M] [budget flags] [--out FILE] [--json]`."""
+    command: argparse.ArgumentParser = sub.add_parser(
+        "solve", help="synthesise a program with an iterator strategy, showing every step live")
+    command.add_argument("problem", type=Path, help="a synthmesh.iterator.v1.Problem as JSON")
+    command.add_argument("--strategy", choices=sorted(STRATEGIES), default="seidr")
+    command.add_argument("--model", default="", help="litellm model name (default: the iterator's)")
+    command.add_argument("--max-llm-calls", type=int, default=0)
+    command.add_argument("--max-programs", type=int, default=0)
+    command.add_argument("--max-wall-seconds", type=float, default=0)
+    command.add_argument("--seed", type=int, default=0)
+    command.add_argument("--out", type=Path, help="write the best program here")
+    command.add_argument("--json", action="store_true", help="print events and the result as JSON lines")
+    command.add_argument("--iterator", default=os.environ.get("ITERATOR_SERVICE_ADDR",
+                                                              f"localhost:{DEFAULT_PORTS['iterator'][0]}"))
+    return command
+
+
+def load_problem(path: Path) -> pb.Problem:
+    """Reads a Problem from JSON (proto JSON field names, e.g. "publicTests" or "public_tests")."""
+    problem = pb.Problem()
+    json_format.Parse(path.read_text(), problem)
+    return problem
+
+
+def run(args: argparse.Namespace) -> int:
+    """Streams the run; exit code 0 when solved, 1 when not, 2 for bad input or a failed call."""
+    console = Console(highlight=False)
+    try:
+        problem = load_problem(args.problem)
+    except (OSError, json_format.ParseError) as exc:
+        console.print(f"synthmesh solve: {args.problem}: {exc}")
+        return 2
+    request = pb.SolveRequest(problem=problem, strategy=STRATEGIES[args.strategy], model=args.model, seed=args.seed,
+                              budget=pb.Budget(max_llm_calls=args.max_llm_calls, max_programs=args.max_programs,
+                                               max_wall_seconds=args.max_wall_seconds))
+    result: pb.Result | None = None
+    with grpc.insecure_channel(args.iterator) as chan:
+        stub = iterator_pb2_grpc.IteratorServiceStub(chan)
+        try:
+            with console.status("running…") as status:
+                for item in stub.Solve(request):
+                    if item.HasField("result"):
+                        result = item.result
+                        break
+                    show(console, item.event, args.json)
+                    status.update(f"{args.strategy}: {item.event.elapsed_seconds:.1f} s, last: {item.event.kind}")
+        except grpc.RpcError as exc:
+            details = "; ".join(f"{f}: {d}" for f, d in field_violations(exc)) or exc.details()  # type: ignore[arg-type]
+            console.print(f"synthmesh solve: {exc.code().name}: {details}")
+            return 2
+    assert result is not None
+    summarise(console, result, args.json)
+    if args.out and result.best.files:
+        args.out.write_text(result.best.files[0].content)
+    return 0 if result.solved else 1
+
+
+def show(console: Console, event: pb.Event, as_json: bool) -> None:
+    """One event line."""
+    if as_json:
+        print(json.dumps(json_format.MessageToDict(event, preserving_proto_field_name=True)))
+        return
+    colour = COLOURS.get(event.kind, "white")
+    console.print(f"[dim]{event.elapsed_seconds:7.2f}s[/] [{colour}]{event.kind:9s}[/] {event.message}", markup=True)
+
+
+def summarise(console: Console, result: pb.Result, as_json: bool) -> None:
+    """The final result."""
+    if as_json:
+        print(json.dumps(json_format.MessageToDict(result, preserving_proto_field_name=True)))
+        return
+    u = result.usage
+    console.print(f"{'SOLVED' if result.solved else 'not solved'} — {pb.StopReason.Name(result.stop_reason)}"
+                  f"{': ' + result.error if result.error else ''}")
+    console.print(f"LLM calls {u.llm_calls}, tokens {u.prompt_tokens}+{u.completion_tokens}, programs {u.programs}, "
+                  f"executions {u.executions}, {u.wall_seconds:.1f} s")
+    if result.best.files:
+        console.print(f"best program {result.best.id} (score {result.best.score:.3f}):")
+        console.print(result.best.files[0].content, markup=False)

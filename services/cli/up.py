@@ -1,0 +1,213 @@
+"""`synthmesh up`: the whole stack on one machine.
+
+Redis is reused when REDIS_URL (or Dojo's REDIS_* variables) answers, else Debian's redis-server is started
+with its data under .synthmesh/redis. Every built service starts in its own process, each only after the ones
+it needs report healthy; an address table is printed; Ctrl-C or SIGTERM stops everything cleanly.
+"""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+import os
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import redis
+
+from services.cli import probes
+from services.cli.stack import (
+    SERVICES,
+    STATE_DIR,
+    STATE_FILE,
+    ServiceSpec,
+    StackState,
+    built,
+    dies_with_parent,
+    free_port,
+    plan_endpoint,
+    port_busy,
+    provider_configured,
+    service_env,
+)
+from services.common.env import Env
+from services.common.redis_conn import RedisConfig
+
+START_TIMEOUT = 90.0
+STOP_TIMEOUT = 30.0
+
+
+class StackError(RuntimeError):
+    """The stack could not start; the message says which part and why."""
+
+
+def redis_reachable(url: str) -> bool:
+    """Whether a Redis server answers PING at `url`."""
+    try:
+        return bool(redis.Redis.from_url(url, socket_connect_timeout=1, socket_timeout=1).ping())
+    except (redis.RedisError, OSError, ValueError):
+        return False
+
+
+def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
+    """Starts Debian's redis-server on a free port with append-only persistence under `folder`."""
+    binary = shutil.which("redis-server")
+    if not binary:
+        raise StackError("no Redis at REDIS_URL and no redis-server to start (apt install redis-server)")
+    folder.mkdir(parents=True, exist_ok=True)
+    port = free_port()
+    proc = subprocess.Popen(
+        dies_with_parent([binary, "--port", str(port), "--bind", "127.0.0.1", "--dir", str(folder.resolve()),
+                          "--appendonly", "yes", "--save", "", "--daemonize", "no", "--logfile", "redis.log"]),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    url = f"redis://127.0.0.1:{port}"
+    deadline = time.monotonic() + 10
+    while not redis_reachable(url):
+        if proc.poll() is not None or time.monotonic() > deadline:
+            raise StackError(f"redis-server did not start (see {folder / 'redis.log'})")
+        time.sleep(0.05)
+    return proc, url
+
+
+class Stack:
+    """The processes of one `synthmesh up`."""
+
+    def __init__(self, free_ports: bool, sandbox: str | None) -> None:
+        self.free_ports = free_ports
+        self.sandbox = sandbox
+        self.state = StackState()
+        self.procs: dict[str, subprocess.Popen[bytes]] = {}
+        self.redis: subprocess.Popen[bytes] | None = None
+        self.logs = STATE_DIR / "logs"
+
+    def specs(self) -> list[ServiceSpec]:
+        """The services to start: every built one, and the offline model server only without a provider."""
+        self.state.offline = not provider_configured()
+        return [s for s in SERVICES if built(s) and (s.name != "offline_llm" or self.state.offline)]
+
+    def start(self) -> None:
+        """Starts Redis and the services in dependency order, each only after the previous is healthy."""
+        url = RedisConfig.from_env(Env()).url
+        if redis_reachable(url):
+            self.state.redis_url = url
+        else:
+            self.redis, self.state.redis_url = start_redis(STATE_DIR / "redis")
+            self.state.redis_pid = self.redis.pid
+        self.logs.mkdir(parents=True, exist_ok=True)
+        for spec in self.specs():
+            endpoint = plan_endpoint(spec, self.free_ports)
+            for address in (endpoint.grpc, endpoint.metrics, endpoint.http):
+                if address and port_busy(int(address.rpartition(":")[2])):
+                    raise StackError(f"{spec.name}: port {address} is taken (stop what uses it, or use --free-ports)")
+            self.state.endpoints[spec.name] = endpoint
+            self._launch(spec)
+            self._wait_healthy(spec)
+            self.state.save()
+
+    def _launch(self, spec: ServiceSpec) -> None:
+        endpoint = self.state.endpoints[spec.name]
+        env = dict(os.environ, **service_env(spec, endpoint, self.state))
+        if self.sandbox:
+            env["EXECUTOR_SANDBOX"] = self.sandbox
+        log_path = self.logs / f"{spec.name}.log"
+        with log_path.open("ab") as log:
+            proc = subprocess.Popen(dies_with_parent([sys.executable, "-m", spec.module]), env=env, stdout=log,
+                                    stderr=subprocess.STDOUT, start_new_session=True)
+        self.procs[spec.name] = proc
+        endpoint.pid, endpoint.log = proc.pid, str(log_path)
+
+    def _wait_healthy(self, spec: ServiceSpec) -> None:
+        endpoint = self.state.endpoints[spec.name]
+        deadline = time.monotonic() + START_TIMEOUT
+        while time.monotonic() < deadline:
+            proc = self.procs[spec.name]
+            if proc.poll() is not None:
+                raise StackError(f"{spec.name} exited with code {proc.returncode}:\n{tail(Path(endpoint.log))}")
+            if probes.healthy(spec, endpoint):
+                return
+            time.sleep(0.2)
+        raise StackError(f"{spec.name} did not become healthy in {START_TIMEOUT:.0f} s:\n{tail(Path(endpoint.log))}")
+
+    def stop(self) -> None:
+        """SIGTERM every service (last started first), wait, SIGKILL stragglers, then Redis."""
+        for name in reversed(list(self.procs)):
+            proc = self.procs[name]
+            if proc.poll() is None:
+                proc.send_signal(signal.SIGTERM)
+        deadline = time.monotonic() + STOP_TIMEOUT
+        for proc in self.procs.values():
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                proc.wait(max(0.1, deadline - time.monotonic()))
+            if proc.poll() is None:
+                with contextlib.suppress(ProcessLookupError):
+                    os.killpg(proc.pid, signal.SIGKILL)
+                proc.wait()
+        if self.redis and self.redis.poll() is None:
+            self.redis.terminate()
+            with contextlib.suppress(subprocess.TimeoutExpired):
+                self.redis.wait(10)
+            if self.redis.poll() is None:
+                self.redis.kill()
+        STATE_FILE.unlink(missing_ok=True)
+
+
+def tail(path: Path, lines: int = 15) -> str:
+    """The last lines of a log file."""
+    try:
+        return "\n".join(path.read_text(errors="replace").splitlines()[-lines:])
+    except OSError:
+        return "(no log)"
+
+
+def table(state: StackState) -> str:
+    """The address table printed once everything is up."""
+    rows = [("service", "pid", "grpc", "http", "metrics")]
+    rows += [(e.name, str(e.pid), e.grpc or "-", e.http or "-", f"{e.metrics}/metrics" if e.metrics else "-")
+             for e in state.endpoints.values()]
+    rows.append(("redis", str(state.redis_pid or "-"), "-", state.redis_url, "-"))
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+    return "\n".join("  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)) for r in rows)
+
+
+def add_parser(sub: Any) -> argparse.ArgumentParser:
+    """`synthmesh up [--free-ports] [--sandbox bwrap|none]`."""
+    command: argparse.ArgumentParser = sub.add_parser(
+        "up", help="start Redis (if needed) and every service; Ctrl-C stops them all")
+    command.add_argument("--free-ports", action="store_true", help="pick free ports instead of the defaults")
+    command.add_argument("--sandbox", choices=("bwrap", "none"), help="override EXECUTOR_SANDBOX")
+    return command
+
+
+def run(args: argparse.Namespace) -> int:
+    """Brings the stack up and keeps it up until Ctrl-C or SIGTERM; returns the exit code."""
+    stack = Stack(args.free_ports, args.sandbox)
+
+    def on_signal(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, on_signal)
+    try:
+        stack.start()
+        mode = "offline model server (no provider key set)" if stack.state.offline else "configured LLM provider"
+        print(f"synthmesh is up — LLM: {mode}\n{table(stack.state)}\nCtrl-C stops everything.", flush=True)
+        while True:
+            for name, proc in stack.procs.items():
+                if proc.poll() is not None:
+                    raise StackError(f"{name} stopped unexpectedly (code {proc.returncode}):\n"
+                                     f"{tail(Path(stack.state.endpoints[name].log))}")
+            time.sleep(0.5)
+    except KeyboardInterrupt:
+        print("stopping…", flush=True)
+        stack.stop()
+        return 0
+    except StackError as exc:
+        print(f"synthmesh up failed: {exc}", file=sys.stderr, flush=True)
+        stack.stop()
+        return 1
+    finally:
+        signal.signal(signal.SIGTERM, signal.SIG_DFL)

@@ -1,0 +1,45 @@
+"""Prometheus metrics of LLM calls (names per style.md §2.6).
+
+`model` is the configured model string and `role` one of five fixed roles, so label sets stay bounded.
+`synthmesh_llm_requests_total` counts HTTP attempts, retries included, by outcome (`ok`, `truncated`, or the
+failure reason without its `llm_` prefix), so a burst of 429s shows even when the retries succeed.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import Counter, Gauge, Histogram
+
+from services.common.llm_usage import Completion
+from services.common.metrics import LLM_BUCKETS
+
+REQUEST_SECONDS = Histogram(
+    "synthmesh_llm_request_seconds",
+    "Duration of one LLM HTTP attempt, by model and role.",
+    ("model", "role"),
+    buckets=LLM_BUCKETS,
+)
+TOKENS = Counter(
+    "synthmesh_llm_tokens", "Tokens sent (prompt) and received (completion), by model.", ("model", "direction")
+)
+COST = Counter("synthmesh_llm_cost_usd", "Provider cost in US dollars as priced by litellm, by model.", ("model",))
+REQUESTS = Counter(
+    "synthmesh_llm_requests", "LLM HTTP attempts by model, role and outcome.", ("model", "role", "outcome")
+)
+FATAL = Gauge(
+    "synthmesh_llm_fatal",
+    "1 after an authentication or credit failure for this model, until a later call succeeds.",
+    ("model",),
+)
+
+
+def record_success(completion: Completion) -> None:
+    """Updates every metric for one successful attempt and clears the model's fatal alert."""
+    model, role = completion.model, completion.role
+    outcome = "truncated" if completion.truncated else "ok"
+    REQUESTS.labels(model=model, role=role, outcome=outcome).inc()
+    REQUEST_SECONDS.labels(model=model, role=role).observe(completion.seconds)
+    TOKENS.labels(model=model, direction="prompt").inc(completion.prompt_tokens)
+    TOKENS.labels(model=model, direction="completion").inc(completion.completion_tokens)
+    if completion.cost_usd > 0:
+        COST.labels(model=model).inc(completion.cost_usd)
+    FATAL.labels(model=model).set(0)

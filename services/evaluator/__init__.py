@@ -1,0 +1,1 @@
+"""The evaluator: benchmarks, pass@k under named definitions, readable reports."""

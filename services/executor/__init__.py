@@ -1,0 +1,1 @@
+"""The executor: runs untrusted Python, JavaScript and HTML in isolation and reports outcomes as data."""

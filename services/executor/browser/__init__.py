@@ -1,0 +1,1 @@
+"""HTML jobs in headless Chromium driven by Playwright."""

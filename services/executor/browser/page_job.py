@@ -1,0 +1,207 @@
+"""One HTML job on a warm page: load from a private origin, settle, interact, settle, collect errors.
+
+Each job gets an origin of its own (http://job-<n>.synthmesh.test/), so storage never carries over between
+jobs, while the site stays the same so Chromium reuses the renderer process. The job's files are served by a
+route handler from memory; any other request is refused and reported, because answers must be
+self-contained.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+from playwright.async_api import Error as PlaywrightError
+from playwright.async_api import Page
+
+from services.executor.browser.scripts import DISCOVER_SCRIPT, RECORDS_SCRIPT
+from synthmesh.executor.v1 import executor_pb2 as pb
+
+SITE = "synthmesh.test"
+# Pressed when a page listens for keys but its source names none we recognise.
+DEFAULT_KEYS = ("ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Space", "Enter")
+NAMED_KEYS = {"ArrowUp", "ArrowDown", "ArrowLeft", "ArrowRight", "Enter", "Escape", "Tab", "Shift", "Backspace"}
+KEY_LITERAL = re.compile(r"""["'](?P<key>Arrow(?:Up|Down|Left|Right)|Enter|Escape|Tab|Shift|Backspace|Space| |"""
+                         r"""Key[A-Z]|Digit[0-9]|[a-zA-Z0-9])["']""")
+MAX_KEYS = 12
+KEY_EVENTS = {"keydown", "keyup", "keypress"}
+DRAG_EVENTS = {"mousedown", "mousemove", "mouseup", "pointerdown", "pointermove", "pointerup", "wheel"}
+FRAME = re.compile(r"\((?P<url>[^()\s]+):(?P<line>\d+):(?P<col>\d+)\)|at (?P<url2>\S+):(?P<line2>\d+):(?P<col2>\d+)")
+MAX_CONSOLE = 100
+
+
+@dataclass
+class Collector:
+    """Everything a page reports while one job runs on it."""
+
+    origin: str
+    files: dict[str, str]
+    phase: pb.BrowserPhase.ValueType = pb.BROWSER_PHASE_LOAD
+    errors: list[pb.BrowserError] = field(default_factory=list)
+    console: list[str] = field(default_factory=list)
+    blocked: list[str] = field(default_factory=list)
+    finished: bool = False  # the page ran to the end and its records were read
+    workers: int = 0  # workers the page started (they keep running after its scripts are stopped)
+
+    def on_page_error(self, error: Any) -> None:
+        """Playwright's `pageerror`: an uncaught exception (or unhandled rejection) in the page."""
+        name = str(getattr(error, "name", "") or "Error")
+        message = normalise(str(getattr(error, "message", "") or error))
+        stack = str(getattr(error, "stack", "") or "")
+        line, column = frame_position(stack)
+        self.errors.append(pb.BrowserError(kind="pageerror", name=name, message=message, line=line,
+                                           column=column, stack=stack[:4000], phase=self.phase))
+
+    def on_console(self, message: Any) -> None:
+        """console.* calls; errors become BrowserErrors, the rest is kept as context."""
+        if message.type == "error":
+            location = message.location or {}
+            text = str(message.text)
+            if text.startswith("Failed to load resource"):
+                return  # the refused request itself is reported as "blocked_request"
+            self.errors.append(pb.BrowserError(
+                kind="console.error", message=text[:2000], line=int(location.get("lineNumber", -1)) + 1,
+                column=int(location.get("columnNumber", -1)) + 1, phase=self.phase))
+        elif len(self.console) < MAX_CONSOLE:
+            self.console.append(f"{message.type}: {str(message.text)[:500]}")
+
+    def on_crash(self, _page: Any) -> None:
+        """The renderer died (out of memory, or killed)."""
+        self.errors.append(pb.BrowserError(kind="crash", message="the page's renderer crashed", phase=self.phase))
+
+
+def normalise(message: str) -> str:
+    """The same error reads the same however the page was loaded."""
+    for prefix in ("Uncaught ", "Failed to execute 'write' on 'Document': "):
+        message = message.removeprefix(prefix)
+    return message[:2000]
+
+
+def frame_position(stack: str) -> tuple[int, int]:
+    """(line, column) of the first stack frame that points into the page, else (0, 0)."""
+    for match in FRAME.finditer(stack):
+        url = match.group("url") or match.group("url2") or ""
+        if SITE in url:
+            return int(match.group("line") or match.group("line2")), int(match.group("col") or match.group("col2"))
+    return 0, 0
+
+
+def enrich(collector: Collector, records: dict[str, Any]) -> None:
+    """Adds positions the init script saw (syntax errors have no stack) and marks unhandled rejections."""
+    positions = {normalise(r["message"]): r for r in records.get("errors", []) if r.get("line")}
+    rejections = set(records.get("rejections", []))
+    collector.workers = int(records.get("workers", 0))
+    for error in collector.errors:
+        if error.kind != "pageerror":
+            continue
+        record = positions.get(error.message) or positions.get(f"{error.name}: {error.message}")
+        if record and not error.line:
+            error.line, error.column = int(record["line"]), int(record["column"])
+        if error.message in rejections and record is None:
+            error.kind = "unhandledrejection"
+
+
+def keys_in(sources: list[str]) -> list[str]:
+    """The keys a page's code compares against (e.key === 'ArrowUp', e.code == "KeyW", …), as Playwright names."""
+    found: dict[str, None] = {}
+    for source in sources:
+        for match in KEY_LITERAL.finditer(source):
+            key = match["key"]
+            if key in (" ", "Space"):
+                key = "Space"
+            elif key.startswith("Key") and len(key) == 4:
+                key = key[3].lower()
+            elif key.startswith("Digit"):
+                key = key[5]
+            elif len(key) == 1 and not key.isalnum():
+                continue
+            found[key] = None
+    named = [k for k in found if k in NAMED_KEYS or k == "Space"]
+    # Single characters match many string literals that are not keys; keep them only next to key handling code.
+    letters = [k for k in found if len(k) == 1 and any(w in s for s in sources for w in ("key", "Key"))]
+    return (named + letters)[:MAX_KEYS]
+
+
+async def interact(page: Page, options: pb.BrowserOptions, deadline: float, sources: list[str] | None = None) -> None:
+    """Runs the explicit steps, or clicks, presses and drags what the page listens to."""
+    if options.steps:
+        for step in options.steps:
+            if time.monotonic() > deadline:
+                return
+            await run_step(page, step)
+        return
+    if not options.auto_interact:
+        return
+    found = await page.evaluate(DISCOVER_SCRIPT)
+    listened = set(found["listened"])
+    for target in found["clickables"] + found["canvases"]:
+        if time.monotonic() > deadline:
+            return
+        await page.mouse.click(target["x"], target["y"])
+    if listened & KEY_EVENTS:
+        for key in keys_in(sources or []) or DEFAULT_KEYS:
+            if time.monotonic() > deadline:
+                return
+            await page.keyboard.press(key)
+    if listened & DRAG_EVENTS:
+        for canvas in found["canvases"][:1]:
+            x, y, w, h = canvas["x"], canvas["y"], canvas["width"], canvas["height"]
+            await page.mouse.move(x - w / 4, y - h / 4)
+            await page.mouse.down()
+            await page.mouse.move(x + w / 4, y + h / 4, steps=5)
+            await page.mouse.up()
+            await page.mouse.wheel(0, 120)
+
+
+async def run_step(page: Page, step: pb.InteractionStep) -> None:
+    """One explicit interaction step."""
+    kinds = pb.InteractionStep
+    if step.kind == kinds.KIND_CLICK:
+        if step.selector:
+            await page.click(step.selector, timeout=2000)
+        else:
+            await page.mouse.click(step.x, step.y)
+    elif step.kind == kinds.KIND_PRESS:
+        await page.keyboard.press(step.key)
+    elif step.kind == kinds.KIND_WAIT:
+        await asyncio.sleep(step.seconds)
+    elif step.kind == kinds.KIND_MOVE:
+        await page.mouse.move(step.x, step.y)
+    elif step.kind == kinds.KIND_TYPE:
+        await page.fill(step.selector, step.text, timeout=2000)
+
+
+async def run_page(page: Page, collector: Collector, entry: str, options: pb.BrowserOptions,
+                   wall: float) -> tuple[pb.Outcome.ValueType, str, bytes]:
+    """Drives one job; returns (outcome if the run itself failed, message, screenshot)."""
+    deadline = time.monotonic() + wall
+    settle = options.settle_seconds or 0.5
+    try:
+        await page.goto(f"{collector.origin}/{entry}", wait_until="load", timeout=wall * 1000)
+        await asyncio.sleep(settle)
+        collector.phase = pb.BROWSER_PHASE_INTERACTION
+        try:
+            await asyncio.wait_for(interact(page, options, deadline, list(collector.files.values())),
+                                   max(0.1, deadline - time.monotonic()))
+        except PlaywrightError as exc:
+            if not options.steps:
+                raise
+            collector.errors.append(pb.BrowserError(kind="interaction", message=str(exc).splitlines()[0],
+                                                    phase=collector.phase))
+        await asyncio.sleep(min(settle, max(0.0, deadline - time.monotonic())))
+        enrich(collector, await page.evaluate(RECORDS_SCRIPT))
+        shot = await page.screenshot(type="png") if options.screenshot else b""
+        collector.finished = True
+        return pb.OUTCOME_OK, "", shot
+    except TimeoutError:
+        return pb.OUTCOME_TIME_LIMIT, f"the page did not finish within {wall:g} s", b""
+    except PlaywrightError as exc:
+        text = str(exc).splitlines()[0]
+        if "Timeout" in text:
+            return pb.OUTCOME_TIME_LIMIT, f"the page did not finish within {wall:g} s", b""
+        if "crash" in text.lower() or "closed" in text.lower():
+            return pb.OUTCOME_RUNTIME_ERROR, f"the page crashed: {text}", b""
+        return pb.OUTCOME_SANDBOX_ERROR, f"browser failure: {text}", b""

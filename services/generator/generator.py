@@ -1,0 +1,151 @@
+"""The generator's moving parts wired together: build a QAP, push it, account for it, keep the pool full."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections import Counter as Tally
+from dataclasses import dataclass
+from pathlib import Path
+
+import grpc
+
+from services.common.clients import channel
+from services.common.errors import field_violations
+from services.common.llm import LlmClient
+from services.common.redis_conn import create_client
+from services.generator import metrics
+from services.generator.config import GeneratorConfig
+from services.generator.dedupe import Deduper
+from services.generator.pipeline import Outcome, Pipeline, Request
+from services.generator.refill import Refiller, Reservations
+from services.generator.verify import Verifier
+from synthmesh.executor.v1 import executor_pb2_grpc
+from synthmesh.iterator.v1 import iterator_pb2_grpc
+from synthmesh.pool.v1 import pool_pb2, pool_pb2_grpc
+
+log = logging.getLogger(__name__)
+PERSONAS = Path(__file__).resolve().parent / "data" / "personas.txt"
+POOLS = {"v1": pool_pb2.POOL_KIND_V1, "v2": pool_pb2.POOL_KIND_V2}
+# Drops caused by the world (LLM or service outages) slow the refill loop down; drops of untrustworthy QAPs don't.
+OUTAGE_PREFIXES = ("llm_", "executor_", "iterator_", "pool_")
+
+
+def load_personas(path: Path = PERSONAS) -> list[str]:
+    """The bundled personas (one per line; # comments)."""
+    lines = [line.strip() for line in path.read_text().splitlines()]
+    return [line for line in lines if line and not line.startswith("#")]
+
+
+@dataclass
+class Pushed:
+    """The result of pushing a QAP."""
+
+    ok: bool
+    reason: str = ""
+    message: str = ""
+
+
+class Generator:
+    """Builds, pushes and accounts QAPs; owns the refill loop."""
+
+    def __init__(self, config: GeneratorConfig) -> None:
+        self.config = config
+        self.llm = LlmClient(config.llm)
+        self.redis = create_client(config.redis)
+        self.channels = [channel(a) for a in (config.executor_address, config.iterator_address,
+                                              config.gateway_address)]
+        self.executor = executor_pb2_grpc.ExecutorServiceStub(self.channels[0])
+        self.iterator = iterator_pb2_grpc.IteratorServiceStub(self.channels[1])
+        self.pool = pool_pb2_grpc.PoolServiceStub(self.channels[2])
+        verifier = Verifier(self.executor, self.iterator, config.llm.role("fixer").model,
+                            config.repair_attempts, config.repair_budget_calls, config.settle_seconds)
+        self.deduper = Deduper(self.redis, config.dedupe_threshold, config.dedupe_window)
+        self.pipeline = Pipeline(self.llm, verifier, self.deduper, load_personas(), config.topic_weights)
+        self.refiller = Refiller(Reservations(self.redis, config.lease_seconds),
+                                 {"v1": config.target_v1, "v2": config.target_v2}, config.workers, config.replica_id,
+                                 self._refill_one)
+        self.generated = 0
+        self.dropped: Tally[str] = Tally()
+        self.last_error = ""
+
+    async def start(self) -> None:
+        """Imports litellm and starts the refill loop (when enabled)."""
+        await self.llm.start()
+        if self.config.refill:
+            self.refiller.start()
+            metrics.REFILLING.set(1)
+
+    async def close(self) -> None:
+        """Stops the loop and closes every connection."""
+        await self.refiller.stop()
+        metrics.REFILLING.set(0)
+        for chan in self.channels:
+            await chan.close()
+        await self.redis.aclose()
+
+    async def build(self, request: Request) -> Outcome:
+        """Builds one QAP under the overall deadline and records its metrics."""
+        try:
+            outcome = await asyncio.wait_for(self.pipeline.build(request), self.config.qap_deadline_seconds)
+        except TimeoutError:
+            outcome = Outcome(drop_reason="deadline", message=f"over {self.config.qap_deadline_seconds:g} s")
+        self._account(outcome)
+        return outcome
+
+    def _account(self, outcome: Outcome) -> None:
+        for stage, seconds in outcome.timings.items():
+            metrics.STAGE_SECONDS.labels(stage).observe(seconds)
+        metrics.LLM_CALLS.observe(outcome.usage.calls)
+        metrics.TOKENS.observe(outcome.usage.total_tokens)
+        for _cid, _rank, check in outcome.checks:
+            if check.repair_attempts:
+                metrics.REPAIRS.labels("attempted").inc(check.repair_attempts)
+                if check.clean:
+                    metrics.REPAIRS.labels("succeeded").inc()
+        if outcome.qap is not None:
+            self.generated += 1
+            metrics.QAPS.labels("generated").inc()
+            metrics.TOPICS.labels(outcome.topic).inc()
+        else:
+            self.dropped[outcome.drop_reason] += 1
+            metrics.QAPS.labels("dropped").inc()
+            metrics.DROPPED.labels(outcome.drop_reason).inc()
+            log.info("qap dropped", extra={"reason": outcome.drop_reason, "detail": outcome.message[:500]})
+            if outcome.drop_reason.startswith(OUTAGE_PREFIXES):
+                self.last_error = f"{outcome.drop_reason}: {outcome.message[:300]}"
+
+    async def push(self, qap: pool_pb2.Qap, pool: str, question: str) -> Pushed:
+        """Pushes through the gateway's PoolService (which validates against Dojo's rules again)."""
+        try:
+            await self.pool.Push(pool_pb2.PushRequest(pool=POOLS[pool], qap=qap), timeout=30)
+        except grpc.aio.AioRpcError as exc:
+            details = "; ".join(f"{f}: {d}" for f, d in field_violations(exc)) or str(exc.details())
+            reason = "push_rejected" if exc.code() == grpc.StatusCode.INVALID_ARGUMENT else "pool_unavailable"
+            self.dropped[reason] += 1
+            metrics.DROPPED.labels(reason).inc()
+            log.warning("push failed", extra={"reason": reason, "detail": details})
+            return Pushed(False, reason, details)
+        metrics.PUSHED.labels(pool).inc()
+        await self.deduper.remember(question)
+        log.info("pushed qap", extra={"pool": pool, "cids": list(qap.ground_truth)})
+        return Pushed(True)
+
+    async def _refill_one(self, pool: str) -> bool:
+        """One refill round; False when an outage should slow the loop down."""
+        outcome = await self.build(Request())
+        if outcome.qap is None:
+            if outcome.drop_reason in ("llm_auth", "llm_credit"):
+                await self._pause_after_fatal()
+            return not outcome.drop_reason.startswith(OUTAGE_PREFIXES)
+        pushed = await self.push(outcome.qap, pool, outcome.question)
+        return pushed.ok or pushed.reason != "pool_unavailable"
+
+    async def _pause_after_fatal(self) -> None:
+        """Auth or credit failure: stop refilling for a while (readiness shows NOT_SERVING), then try again."""
+        self.refiller.paused = True
+        metrics.REFILLING.set(0)
+        log.error("LLM provider refused our credentials or credit; refilling paused", extra={"error": self.last_error})
+        await asyncio.sleep(self.config.fatal_pause_seconds)
+        self.refiller.paused = False
+        metrics.REFILLING.set(1)

@@ -1,0 +1,143 @@
+"""The offline model server's HTTP app: OpenAI-compatible chat completions plus the admin routes."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response, StreamingResponse
+
+from services.offline_llm import protocol, steps
+from services.offline_llm.admin import admin_router
+from services.offline_llm.config import OfflineConfig
+from services.offline_llm.faults import MESSAGES, Fault, model_latency_ms
+from services.offline_llm.protocol import OFFLINE_NAME
+from services.offline_llm.state import ServerState, script_name
+
+log = logging.getLogger("services.offline_llm")
+
+# What a "malformed JSON" fault sends when the real reply is not JSON: a payload cut in the middle of a string.
+_BROKEN_JSON = '{"files": [{"filename": "index.html", "content": "<!DOCTYPE html><html><body><script>const x = {'
+
+
+def create_app(config: OfflineConfig | None = None, state: ServerState | None = None) -> FastAPI:
+    """Builds the app; tests pass their own state to inspect it, `python -m services.offline_llm` does not."""
+    config = config or OfflineConfig()
+    state = state or ServerState(config)
+    app = FastAPI(title="synthmesh offline model", version="1", docs_url=None, redoc_url=None)
+    app.state.offline = state
+    app.include_router(admin_router(state))
+
+    @app.get("/health")
+    async def health() -> dict[str, Any]:
+        return {"status": "OK", "model": OFFLINE_NAME, "offline": True}
+
+    @app.get("/v1/models")
+    async def models() -> dict[str, Any]:
+        return {"object": "list", "data": [{"id": OFFLINE_NAME, "object": "model", "created": 0,
+                                            "owned_by": "synthmesh"}]}
+
+    @app.post("/v1/chat/completions")
+    async def chat(request: Request) -> Response:
+        return await _chat(state, request)
+
+    return app
+
+
+def _error(status: int, message: str) -> JSONResponse:
+    # Providers send Retry-After with 429 and 503; the adapter honours it (capped by its own maximum).
+    headers = {"retry-after": "1"} if status in (429, 503) else None
+    return JSONResponse(protocol.error_body(status, message), status_code=status, headers=headers)
+
+
+def _parse(body: Any) -> protocol.Request | str:
+    """The request, or a message saying what is wrong with the body."""
+    if not isinstance(body, dict):
+        return "the body must be a JSON object"
+    messages = body.get("messages")
+    if not isinstance(messages, list) or not messages or not all(isinstance(m, dict) for m in messages):
+        return "messages must be a non-empty list of message objects"
+    seed, max_tokens = body.get("seed"), body.get("max_completion_tokens") or body.get("max_tokens")
+    if seed is not None and not isinstance(seed, int):
+        return "seed must be an integer"
+    if max_tokens is not None and (not isinstance(max_tokens, int) or max_tokens < 1):
+        return "max_tokens must be a positive integer"
+    step, params = protocol.parse_header(messages)
+    return protocol.Request(str(body.get("model") or OFFLINE_NAME), messages, seed, max_tokens, step, params)
+
+
+async def _chat(state: ServerState, http: Request) -> Response:
+    try:
+        body = await http.json()
+    except (json.JSONDecodeError, UnicodeDecodeError):
+        return _error(400, "the body is not valid JSON")
+    req = _parse(body)
+    if isinstance(req, str):
+        return _error(400, req)
+    entry = state.requests.add({"model": req.model, "step": req.step, "params": req.params,
+                                "messages": req.messages, "options": {k: v for k, v in body.items()
+                                                                      if k != "messages"}})
+    fault = state.faults.take(req.model, req.step)
+    text, finish = "", "stop"
+    script = script_name(req.model, req.params)
+    if script is not None:
+        scripted = state.scripts.next(script)
+        if scripted is None:
+            entry["status"] = 400
+            return _error(400, f"script {script!r} is unknown or exhausted (register it with POST /admin/script)")
+        text, finish = scripted.content, scripted.finish_reason
+        if scripted.fault is not None:
+            fault = Fault(scripted.fault, 1, seconds=scripted.seconds)
+    entry["fault"] = fault.kind if fault else None
+    await asyncio.sleep(_latency_ms(state, req) / 1000)
+    if fault is not None and fault.kind == "delay":
+        await asyncio.sleep(fault.seconds)
+    if fault is not None and fault.status is not None:
+        entry["status"] = fault.status
+        log.info("offline fault", extra={"model": req.model, "step": req.step, "status": fault.status})
+        default = MESSAGES.get(fault.status, f"error {fault.status} (synthmesh offline fault)")
+        return _error(fault.status, fault.message or default)
+    if script is None:
+        try:
+            text = steps.reply(req, state.broken_rate)
+        except steps.StepError as exc:
+            entry["status"] = 400
+            return _error(400, str(exc))
+    text, finish = _shape(text, finish, fault, req.max_tokens)
+    entry["status"] = 200
+    entry["reply"] = text
+    request_id = f"chatcmpl-{req.digest():016x}"
+    model = req.model if req.model.startswith("synthmesh-") else OFFLINE_NAME
+    prompt = protocol.prompt_tokens(req.messages)
+    log.info("offline completion", extra={"model": model, "step": req.step, "offline": True,
+                                          "finish_reason": finish, "fault": entry["fault"]})
+    if body.get("stream"):
+        include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
+        events = protocol.stream_events(request_id, model, text, finish, prompt, include_usage)
+        return StreamingResponse(events, media_type="text/event-stream")
+    return JSONResponse(protocol.completion_body(request_id, model, text, finish, prompt))
+
+
+def _latency_ms(state: ServerState, req: protocol.Request) -> int:
+    try:
+        extra = int(req.params.get("latency_ms", "0") or 0)
+    except ValueError:
+        extra = 0
+    return max(0, state.latency_ms + model_latency_ms(req.model) + extra)
+
+
+def _shape(text: str, finish: str, fault: Fault | None, max_tokens: int | None) -> tuple[str, str]:
+    """Applies reply-shaping faults and the max_tokens cut, as a provider would."""
+    if fault is not None and fault.kind == "malformed":
+        stripped = text.strip()
+        text = stripped[: max(1, len(stripped) * 3 // 5)] if stripped.startswith(("{", "[", "```")) else _BROKEN_JSON
+    elif fault is not None and fault.kind == "truncate":
+        text, finish = text[: len(text) // 2], "length"
+    elif fault is not None and fault.kind == "empty":
+        text = ""
+    if max_tokens is not None and protocol.count_tokens(text) > max_tokens:
+        text, finish = protocol.truncate(text, max_tokens), "length"
+    return text, finish

@@ -1,0 +1,189 @@
+"""HTML pages in the real Chromium: errors with phase and position, interaction, isolation between jobs."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+from collections.abc import AsyncIterator
+
+import pytest
+import pytest_asyncio
+
+from services.common.errors import Violations
+from services.executor.browser.pool import BrowserPool, WarmPage, browser_settings
+from services.executor.validation import prepare
+from synthmesh.executor.v1 import executor_pb2 as pb
+
+from .conftest import Running, html, make_config
+
+CLEAN = """<!DOCTYPE html><html><head><style>canvas{border:1px solid}</style></head><body>
+<button id="go">Go</button><canvas id="c" width="200" height="200"></canvas>
+<script>
+const ctx = document.getElementById('c').getContext('2d');
+let x = 0, clicks = 0;
+document.getElementById('go').addEventListener('click', () => { clicks++; });
+document.addEventListener('keydown', (e) => { if (e.key === 'ArrowRight') x += 5; });
+function frame() { x = (x + 1) % 200; ctx.clearRect(0, 0, 200, 200); ctx.fillRect(x, 90, 20, 20);
+  requestAnimationFrame(frame); }
+requestAnimationFrame(frame);
+console.log('started');
+</script></body></html>"""
+
+
+async def run(executor: Running, page: str, **kwargs: object) -> pb.ExecuteResponse:
+    return await executor.stub.Execute(html(page, **kwargs))
+
+
+async def test_clean_page_is_ok_and_its_console_is_kept(executor: Running) -> None:
+    result = await run(executor, CLEAN)
+    assert result.outcome == pb.OUTCOME_OK, result.message
+    assert not result.browser_errors
+    assert "log: started" in result.console_messages
+
+
+async def test_syntax_error_at_load_has_its_line(executor: Running) -> None:
+    page = "<html><body>\n<script>\nlet a = 1;\nlet b = ;\n</script></body></html>"
+    result = await run(executor, page)
+    assert result.outcome == pb.OUTCOME_SYNTAX_ERROR
+    error = result.browser_errors[0]
+    assert error.name == "SyntaxError" and error.phase == pb.BROWSER_PHASE_LOAD
+    assert error.line == 4
+
+
+async def test_type_error_in_animation_frame_is_a_load_error_with_stack(executor: Running) -> None:
+    page = ("<html><body><script>\nfunction tick() {\n  null.value = 1;\n}\nrequestAnimationFrame(tick);\n"
+            "</script></body></html>")
+    result = await run(executor, page)
+    assert result.outcome == pb.OUTCOME_RUNTIME_ERROR
+    error = result.browser_errors[0]
+    assert error.name == "TypeError" and error.phase == pb.BROWSER_PHASE_LOAD
+    assert error.line == 3 and "tick" in error.stack
+
+
+async def test_error_in_click_handler_is_found_by_interaction(executor: Running) -> None:
+    page = ("<html><body><button id='b'>Press</button><script>\ndocument.getElementById('b')"
+            ".addEventListener('click', () => { notDefined(); });\n</script></body></html>")
+    result = await run(executor, page)
+    assert result.outcome == pb.OUTCOME_RUNTIME_ERROR
+    assert [(e.name, e.phase) for e in result.browser_errors] == [("ReferenceError", pb.BROWSER_PHASE_INTERACTION)]
+    quiet = await run(executor, page, browser=pb.BrowserOptions(auto_interact=False, settle_seconds=0.2))
+    assert quiet.outcome == pb.OUTCOME_OK
+
+
+async def test_error_in_key_handler_is_found_by_interaction(executor: Running) -> None:
+    page = ("<html><body><script>\ndocument.addEventListener('keydown', (e) => {\n"
+            "  if (e.key === 'ArrowUp') { undefinedThing.move(); }\n});\n</script></body></html>")
+    result = await run(executor, page)
+    assert result.outcome == pb.OUTCOME_RUNTIME_ERROR
+    assert result.browser_errors[0].phase == pb.BROWSER_PHASE_INTERACTION
+    assert result.browser_errors[0].line == 3
+
+
+async def test_unhandled_rejection_and_console_error_are_named(executor: Running) -> None:
+    page = ("<html><body><script>\nPromise.reject(new Error('lost'));\nconsole.error('bad state', 7);\n"
+            "</script></body></html>")
+    result = await run(executor, page)
+    kinds = sorted((e.kind, e.message) for e in result.browser_errors)
+    assert kinds == [("console.error", "bad state 7"), ("unhandledrejection", "lost")]
+    assert result.outcome == pb.OUTCOME_RUNTIME_ERROR
+
+
+async def test_external_resources_are_refused_and_reported(executor: Running) -> None:
+    page = "<html><head><script src='https://cdn.example.com/three.js'></script></head><body></body></html>"
+    result = await run(executor, page)
+    assert any(e.kind == "blocked_request" and "cdn.example.com" in e.message for e in result.browser_errors)
+
+
+async def test_multi_file_page_is_served_and_errors_point_into_the_right_file(executor: Running) -> None:
+    files = [pb.File(path="index.html", content="<html><head><link rel='stylesheet' href='style.css'></head>"
+                                                "<body><script src='js/app.js'></script></body></html>"),
+             pb.File(path="style.css", content="body { background: #123; }"),
+             pb.File(path="js/app.js", content="console.log('app');\nwindow.onload = () => { missing.call(); };\n")]
+    result = await executor.stub.Execute(pb.ExecuteRequest(
+        language=pb.LANGUAGE_HTML, files=files, browser=pb.BrowserOptions(settle_seconds=0.2)))
+    assert "log: app" in result.console_messages
+    error = result.browser_errors[0]
+    assert error.name == "ReferenceError" and error.line == 2 and "js/app.js" in error.stack
+
+
+async def test_screenshot_is_a_png(executor: Running) -> None:
+    result = await run(executor, CLEAN, browser=pb.BrowserOptions(screenshot=True, settle_seconds=0.1))
+    assert result.screenshot_png.startswith(b"\x89PNG\r\n\x1a\n")
+
+
+async def test_explicit_steps_drive_the_page(executor: Running) -> None:
+    page = ("<html><body><input id='name'><button id='b'>ok</button><script>\n"
+            "document.getElementById('b').onclick = () => {\n"
+            "  if (document.getElementById('name').value === 'ada') throw new Error('typed ' + 'ada');\n};\n"
+            "</script></body></html>")
+    steps = [pb.InteractionStep(kind=pb.InteractionStep.KIND_TYPE, selector="#name", text="ada"),
+             pb.InteractionStep(kind=pb.InteractionStep.KIND_CLICK, selector="#b"),
+             pb.InteractionStep(kind=pb.InteractionStep.KIND_WAIT, seconds=0.1)]
+    result = await run(executor, page, browser=pb.BrowserOptions(steps=steps, settle_seconds=0.1))
+    assert [e.message for e in result.browser_errors] == ["typed ada"]
+
+
+async def test_frozen_page_hits_the_time_limit_and_the_browser_recovers(executor: Running) -> None:
+    result = await run(executor, "<html><body><script>while (true) {}</script></body></html>",
+                       limits=pb.Limits(wall_seconds=1.5))
+    assert result.outcome == pb.OUTCOME_TIME_LIMIT
+    for _ in range(5):  # more jobs than warm pages: the frozen one must have been replaced
+        assert (await run(executor, CLEAN)).outcome == pb.OUTCOME_OK
+
+
+async def test_nothing_carries_over_between_pages(executor: Running) -> None:
+    writer = ("<html><body><script>\nlocalStorage.setItem('k', 'v'); document.cookie = 'c=1';\n"
+              "window.leak = 1; setInterval(() => { throw new Error('old timer'); }, 50);\n</script></body></html>")
+    reader = ("<html><body><script>\nconsole.log('state', localStorage.getItem('k'), document.cookie, "
+              "typeof window.leak);\n</script></body></html>")
+    for _ in range(4):  # every warm page has served a writer
+        await run(executor, writer)
+    for _ in range(4):
+        result = await run(executor, reader, browser=pb.BrowserOptions(settle_seconds=0.3))
+        assert "log: state null  undefined" in result.console_messages, result.console_messages
+        assert not result.browser_errors
+
+
+ONE_PAGE = make_config(EXECUTOR_BROWSER_PAGES="1")
+
+
+@pytest_asyncio.fixture
+async def one_page() -> AsyncIterator[BrowserPool]:
+    """A pool of one browser with one warm page, so consecutive jobs share the page."""
+    if os.geteuid() != 0:
+        pytest.skip("the isolated browser needs root (its own netns and uid)")
+    pool = BrowserPool(browser_settings(ONE_PAGE, isolate=True))
+    await pool.start()
+    yield pool
+    await pool.close()
+
+
+async def run_on(pool: BrowserPool, page: str) -> tuple[pb.ExecuteResponse, WarmPage]:
+    """Runs a job, waits for its page to be released and returns the response and the (free) page."""
+    job = prepare(html(page, browser=pb.BrowserOptions(settle_seconds=0.1)), ONE_PAGE, Violations())
+    assert job is not None
+    result = await pool.execute(job)
+    await asyncio.gather(*pool._resets)
+    index, warm = await pool._free.get()
+    pool._free.put_nowait((index, warm))
+    return result, warm
+
+
+async def test_a_finished_page_is_quiesced_and_the_next_job_starts_clean(one_page: BrowserPool) -> None:
+    ticking = "<html><body><script>let n = 0; setInterval(() => { document.title = String(++n); }, 10);\n" \
+              "requestAnimationFrame(function f() { document.body.dataset.n = n; requestAnimationFrame(f); });" \
+              "</script></body></html>"
+    result, warm = await run_on(one_page, ticking)
+    assert result.outcome == pb.OUTCOME_OK, result.message
+    before = await warm.page.title()
+    await asyncio.sleep(0.3)
+    assert await warm.page.title() == before != "", "the finished job's timers kept running"
+    result, warm = await run_on(one_page, CLEAN)
+    assert result.outcome == pb.OUTCOME_OK and not result.browser_errors, result.browser_errors
+
+
+async def test_a_page_that_started_a_worker_is_navigated_away(one_page: BrowserPool) -> None:
+    spinning = "<html><body><script>new Worker(URL.createObjectURL(new Blob(['for (;;) {}'])));</script></body></html>"
+    result, warm = await run_on(one_page, spinning)
+    assert result.outcome == pb.OUTCOME_OK, result.message
+    assert warm.page.url == "about:blank"

@@ -1,0 +1,58 @@
+"""Pure helpers of the executor: output comparison and the split of HumanEval checks."""
+
+from __future__ import annotations
+
+import pytest
+
+from services.executor.compare import exact_equal, tolerant_equal
+from services.executor.unittests import CheckCodeError, split_check
+
+
+@pytest.mark.parametrize(("actual", "expected", "equal"), [
+    ("3\n", "3", True),
+    ("YES\n", "yes", True),
+    ("1 2  3\n", "1 2 3", True),
+    ("0.333333", "0.3333", True),
+    ("0.34", "0.3333", False),
+    ("1 2", "1 2 3", False),
+    ("nan", "nan", True),
+    ("abc", "abd", False),
+])
+def test_tolerant_equal(actual: str, expected: str, equal: bool) -> None:
+    assert tolerant_equal(actual, expected) is equal
+
+
+def test_unordered_lines_only_when_asked() -> None:
+    assert not tolerant_equal("b\na", "a\nb")
+    assert tolerant_equal("b\na", "a\nb", unordered_lines=True)
+
+
+def test_exact_ignores_only_trailing_whitespace() -> None:
+    assert exact_equal("1 \n2\n\n", "1\n2")
+    assert not exact_equal("1\n2", "1\n 2")
+    assert not exact_equal("YES", "yes")
+
+
+def test_split_folds_setup_statements_into_the_next_case() -> None:
+    code = "import math\n\ndef check(c):\n    '''doc'''\n    assert c(1) == 1\n    y = 3\n    assert c(y) == 3\n"
+    suite = split_check(code, "f")
+    assert suite.setup == "import math\nc = f"
+    assert suite.cases == ("assert c(1) == 1", "y = 3\nassert c(y) == 3")
+    assert suite.names == ("assert c(1) == 1", "assert c(y) == 3")
+
+
+def test_split_keeps_a_loop_of_asserts_as_one_case_and_trailing_code_in_the_last() -> None:
+    code = "def check(candidate):\n    for i in range(3):\n        assert candidate(i) == i\n    print('done')\n"
+    suite = split_check(code, "g")
+    assert suite.cases == ("for i in range(3):\n    assert candidate(i) == i\nprint('done')",)
+
+
+def test_split_without_asserts_is_one_case() -> None:
+    suite = split_check("def check(candidate):\n    candidate(1)\n", "g")
+    assert suite.cases == ("candidate(1)",) and suite.names == ("check",)
+
+
+@pytest.mark.parametrize("code", ["def check(:", "assert True", "def check(a, b):\n    pass"])
+def test_split_rejects_bad_check_code(code: str) -> None:
+    with pytest.raises(CheckCodeError):
+        split_check(code, "f")

@@ -1,0 +1,61 @@
+"""Every injected LLM fault is retried or ends in a drop with its reason, and the generator stays up."""
+
+from __future__ import annotations
+
+import pytest
+from grpc_health.v1 import health_pb2, health_pb2_grpc
+
+from synthmesh.generator.v1 import generator_pb2 as pb
+
+from .conftest import GeneratorUnderTest, OfflineModel
+
+SERVICE = "synthmesh.generator.v1.GeneratorService"
+
+
+async def fault(offline: OfflineModel, kind: str, count: int | None = 1, step: str | None = None) -> None:
+    reply = await offline.client.post("/admin/faults", json={"kind": kind, "count": count, "step": step})
+    reply.raise_for_status()
+
+
+async def generate(gen: GeneratorUnderTest, seed: int) -> pb.GenerateQapResponse:
+    return await gen.stub.GenerateQap(pb.GenerateQapRequest(topic=pb.TOPIC_ANIMATION, seed=seed), timeout=300)
+
+
+@pytest.mark.parametrize("kind", ["429", "503", "malformed", "truncate"])
+async def test_a_transient_fault_is_retried_and_the_qap_still_built(generator: GeneratorUnderTest,
+                                                                    offline_model: OfflineModel, kind: str) -> None:
+    # One fault on the answer step: the adapter retries HTTP errors; complete_json repairs malformed/cut JSON.
+    await fault(offline_model, kind, count=1, step="answer")
+    reply = await generate(generator, seed=100 + len(kind))
+    assert reply.outcome == pb.OUTCOME_GENERATED, reply.message
+    faulted = [r for r in await offline_model.requests() if r.get("fault")]
+    assert len(faulted) == 1
+
+
+@pytest.mark.parametrize(("kind", "reason"), [("500", "llm_server_error"), ("malformed", "llm_malformed_output")])
+async def test_a_persistent_fault_drops_the_qap_with_its_reason(generator: GeneratorUnderTest,
+                                                                offline_model: OfflineModel, kind: str,
+                                                                reason: str) -> None:
+    await fault(offline_model, kind, count=None, step="question" if kind != "malformed" else "answer")
+    reply = await generate(generator, seed=200)
+    assert reply.outcome == pb.OUTCOME_DROPPED and reply.drop_reason == reason, reply.message
+    assert not reply.HasField("qap")
+    await offline_model.client.post("/admin/reset")
+    await offline_model.client.post("/admin/config", json={"broken_rate": 0.0})
+    assert (await generate(generator, seed=201)).outcome == pb.OUTCOME_GENERATED
+
+
+async def test_an_auth_failure_turns_the_generator_not_serving_without_killing_it(
+        generator: GeneratorUnderTest, offline_model: OfflineModel) -> None:
+    await fault(offline_model, "401", count=1, step="question")
+    reply = await generate(generator, seed=300)
+    assert reply.outcome == pb.OUTCOME_DROPPED and reply.drop_reason == "llm_auth"
+    health = health_pb2_grpc.HealthStub(generator.channel)
+    await generator.runtime.refresh_readiness()  # the readiness loop polls every 2 s; look now
+    status = await health.Check(health_pb2.HealthCheckRequest(service=SERVICE))
+    assert status.status == health_pb2.HealthCheckResponse.NOT_SERVING
+    # Still up: the next call succeeds, which clears the alert, and the service is ready again.
+    assert (await generate(generator, seed=301)).outcome == pb.OUTCOME_GENERATED
+    await generator.runtime.refresh_readiness()
+    status = await health.Check(health_pb2.HealthCheckRequest(service=SERVICE))
+    assert status.status == health_pb2.HealthCheckResponse.SERVING

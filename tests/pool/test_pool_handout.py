@@ -1,0 +1,146 @@
+"""v1 hand-outs: atomic claims, acknowledgement, requeue, dead letters, waits and the sweeper."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import replace
+
+import orjson
+from redis.asyncio import Redis
+
+from services.common.pool import keys
+from services.common.pool.handout import HandOuts
+from services.common.pool.store import Kind, Pool
+from tests.qaps import cids_of, make_body
+
+
+async def _fill(pool: Pool, n: int) -> list[list[str]]:
+    bodies = [make_body() for _ in range(n)]
+    for body in bodies:
+        await pool.push(body, Kind.V1)
+    return [cids_of(b) for b in bodies]
+
+
+async def test_a_claim_is_logged_only_once_acknowledged(handouts: HandOuts, pool: Pool, redis: Redis) -> None:
+    [cids] = await _fill(pool, 1)
+    claim = await handouts.take("validator-a", 0)
+    assert claim is not None and list(claim.cids) == cids
+    assert await redis.llen(keys.QUEUE) == 0 and await redis.zcard(keys.LEASES) == 1
+    assert await redis.xlen(keys.DELIVERIES) == 0
+    entry = await handouts.ack(claim)
+    assert await redis.zcard(keys.LEASES) == 0 and await redis.hlen(keys.INFLIGHT) == 0
+    [(entry_id, fields)] = await redis.xrange(keys.DELIVERIES)
+    assert entry_id.decode() == entry
+    assert fields[b"caller"] == b"validator-a" and fields[b"ids"].decode().split(",") == cids
+    assert fields[b"late"] == b"0"
+
+
+async def test_concurrent_takers_each_get_a_different_qap(handouts: HandOuts, pool: Pool) -> None:
+    pushed = await _fill(pool, 60)
+    claims = await asyncio.gather(*(handouts.take(f"c{i}", 0) for i in range(80)))
+    got = [c.cids[0] for c in claims if c is not None]
+    assert sorted(got) == sorted(c[0] for c in pushed)  # 60 served once each, 20 found the pool empty
+    await asyncio.gather(*(handouts.ack(c) for c in claims if c is not None))
+    assert (await pool.stats(0)).counters["handed_out_v1"] == 60
+
+
+async def test_requeue_puts_an_unsent_qap_back_at_the_head(handouts: HandOuts, pool: Pool, redis: Redis) -> None:
+    first, second = await _fill(pool, 2)
+    claim = await handouts.take("c", 0)
+    assert claim is not None and list(claim.cids) == first
+    assert await handouts.requeue(claim, "client_left")
+    assert [orjson.loads(r)["responses"][0]["cid"] for r in await redis.lrange(keys.QUEUE, 0, -1)] == \
+        [first[0], second[0]]
+    assert await redis.zcard(keys.LEASES) == 0
+    assert not await handouts.requeue(claim, "client_left")  # a second requeue is a no-op
+
+
+async def test_an_invalid_stored_item_is_dead_lettered_and_the_next_served(
+        handouts: HandOuts, pool: Pool, redis: Redis) -> None:
+    await redis.rpush(keys.QUEUE, b"{not json", orjson.dumps({"prompt": "p", "responses": []}))
+    [cids] = await _fill(pool, 1)
+    claim = await handouts.take("c", 0)
+    assert claim is not None and list(claim.cids) == cids
+    dead = [orjson.loads(r) for r in await redis.lrange(keys.DEAD, 0, -1)]
+    assert [d["reason"] for d in dead] == ["invalid_json", "responses"]
+    assert dead[0]["raw"] == "{not json" and dead[0]["caller"] == "c"
+    assert await redis.hget(keys.STATS, "dead_lettered") == b"2"
+
+
+async def test_an_expired_lease_goes_to_the_dead_letter_list_never_back(
+        handouts: HandOuts, pool: Pool, redis: Redis) -> None:
+    await _fill(pool, 2)
+    handouts = HandOuts(Pool(pool.redis, replace(pool.cfg, lease_seconds=0.05)), handouts.blocking)
+    claim = await handouts.take("crashed", 0)
+    assert claim is not None
+    await asyncio.sleep(0.1)
+    assert await handouts.sweep() == (1, 0)
+    dead = orjson.loads(await redis.lindex(keys.DEAD, 0))
+    assert dead["reason"] == "lease_expired" and dead["caller"] == "crashed"
+    assert claim.cids[0] in dead["raw"]
+    assert await redis.llen(keys.QUEUE) == 1  # only the other QAP: at most once
+    assert await handouts.ack(claim)  # a late acknowledgement is still logged, marked late
+    assert await handouts.ack(claim) == ""  # a retried one is not logged again
+    [(_, fields)] = await redis.xrange(keys.DELIVERIES)
+    assert fields[b"late"] == b"1"
+
+
+async def test_a_repeated_acknowledgement_is_logged_once(handouts: HandOuts, pool: Pool, redis: Redis) -> None:
+    await _fill(pool, 1)
+    claim = await handouts.take("c", 0)
+    assert claim is not None
+    first = await handouts.ack(claim)
+    assert first and await handouts.ack(claim) == ""
+    assert [entry_id.decode() for entry_id, _ in await redis.xrange(keys.DELIVERIES)] == [first]
+    assert (await pool.stats(0)).counters["handed_out_v1"] == 1
+
+
+async def test_a_qap_pushed_during_a_wait_wakes_exactly_one_waiter(handouts: HandOuts, pool: Pool) -> None:
+    waiters = [asyncio.create_task(handouts.take(f"w{i}", 1.0)) for i in range(5)]
+    await asyncio.sleep(0.1)
+    [cids] = await _fill(pool, 1)
+    started = time.monotonic()
+    results = await asyncio.gather(*waiters)
+    served = [r for r in results if r is not None]
+    assert len(served) == 1 and list(served[0].cids) == cids
+    assert time.monotonic() - started < 1.5
+
+
+async def test_an_empty_wait_ends_after_the_limit(handouts: HandOuts, redis: Redis) -> None:
+    started = time.monotonic()
+    assert await handouts.take("w", 0.3) is None
+    assert 0.25 <= time.monotonic() - started < 1.5
+    assert await redis.zcard(keys.WAITERS) == 0
+
+
+async def test_an_interrupted_wait_returns_at_once(handouts: HandOuts) -> None:
+    stop = asyncio.Event()
+    task = asyncio.create_task(handouts.take("w", 5.0, stop.wait))
+    await asyncio.sleep(0.1)
+    started = time.monotonic()
+    stop.set()
+    assert await task is None
+    assert time.monotonic() - started < 1.0
+
+
+async def test_a_cancelled_waiter_loses_nothing(handouts: HandOuts, pool: Pool, redis: Redis) -> None:
+    task = asyncio.create_task(handouts.take("w", 5.0))
+    await asyncio.sleep(0.1)
+    task.cancel()
+    await asyncio.gather(task, return_exceptions=True)
+    [cids] = await _fill(pool, 1)
+    await asyncio.sleep(0.05)
+    claim = await handouts.take("next", 0)
+    assert claim is not None and list(claim.cids) == cids
+
+
+async def test_the_sweeper_requeues_what_a_dead_waiter_left(handouts: HandOuts, pool: Pool, redis: Redis) -> None:
+    [cids] = await _fill(pool, 1)
+    # A waiter whose process died after BLMOVE delivered into its claim list and before it adopted the item.
+    await redis.blmove(keys.QUEUE, keys.claim("dead-lease"), 1, "LEFT", "LEFT")
+    await redis.zadd(keys.WAITERS, {"dead-lease": 1.0})  # its wait ended long ago (server time)
+    assert await handouts.sweep() == (0, 1)
+    assert await redis.exists(keys.claim("dead-lease")) == 0 and await redis.zcard(keys.WAITERS) == 0
+    claim = await handouts.take("c", 0)
+    assert claim is not None and list(claim.cids) == cids

@@ -1,0 +1,87 @@
+"""The `synthmesh` command line: parsing, and `exec` against a real executor."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import pytest
+
+from services.cli.exec_cmd import UsageError, build_request
+from services.cli.main import parser
+from synthmesh.executor.v1 import executor_pb2 as pb
+from tests.procs import ROOT, free_port, start_service, stop, wait_serving
+
+
+def test_every_command_parses() -> None:
+    assert parser().parse_args(["up", "--free-ports"]).free_ports is True
+    assert parser().parse_args(["status", "--json"]).json is True
+    assert parser().parse_args(["exec", "x.py", "--language", "python"]).language == "python"
+
+
+def test_exec_request_from_files(tmp_path: Path) -> None:
+    program = tmp_path / "p.py"
+    program.write_text("print(input())")
+    tests = tmp_path / "t.json"
+    tests.write_text(json.dumps({"tests": [{"io": {"stdin": "a", "expectedStdout": "a"}}],
+                                 "limits": {"wallSeconds": 2}}))
+    request = build_request(program, None, None, tests)
+    assert request.language == pb.LANGUAGE_PYTHON and request.entrypoint == "p.py"
+    assert request.tests[0].io.expected_stdout == "a" and request.limits.wall_seconds == 2
+    with pytest.raises(UsageError, match="not ExecuteRequest JSON"):
+        tests.write_text("{not json")
+        build_request(program, None, None, tests)
+    with pytest.raises(UsageError, match="cannot tell the language"):
+        build_request(tests, None, None, None)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the executor's sandbox needs root")
+def test_exec_against_a_running_executor(tmp_path: Path) -> None:
+    port = free_port()
+    proc = start_service("services.executor", {"GRPC_PORT": str(port), "METRICS_PORT": str(free_port()),
+                                               "EXECUTOR_SLOTS": "1", "EXECUTOR_BROWSER_SLOTS": "0",
+                                               "EXECUTOR_UID_BASE": "61400", "DRAIN_SECONDS": "0"})
+    try:
+        wait_serving(port, "synthmesh.executor.v1.ExecutorService", proc)
+        program = tmp_path / "rev.py"
+        program.write_text("print(input()[::-1])")
+        stdin = tmp_path / "in.txt"
+        stdin.write_text("hello\n")
+        cli = [sys.executable, "-m", "services.cli", "exec", str(program), "--executor", f"127.0.0.1:{port}"]
+        ok = subprocess.run([*cli, "--stdin", str(stdin), "--json"], capture_output=True, text=True, cwd=ROOT)
+        assert ok.returncode == 0, ok.stdout + ok.stderr
+        assert json.loads(ok.stdout)["stdout"] == "olleh\n"
+        program.write_text("1/0")
+        failed = subprocess.run(cli, capture_output=True, text=True, cwd=ROOT)
+        assert failed.returncode == 1 and "ZeroDivisionError" in failed.stdout
+        bad = subprocess.run([*cli, "--tests", str(stdin)], capture_output=True, text=True, cwd=ROOT)
+        assert bad.returncode == 2 and "not ExecuteRequest JSON" in bad.stdout
+    finally:
+        stop(proc)
+
+
+def test_a_child_started_through_dies_with_parent_does_not_outlive_a_killed_parent() -> None:
+    parent = subprocess.Popen(
+        [sys.executable, "-c", "import subprocess, time\n"
+         "from services.cli.stack import dies_with_parent\n"
+         "child = subprocess.Popen(dies_with_parent(['sleep', '60']))\n"
+         "print(child.pid, flush=True)\ntime.sleep(60)\n"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
+    assert parent.stdout is not None
+    child = int(parent.stdout.readline())
+    parent.kill()
+    parent.wait(5)
+    for _ in range(50):
+        try:
+            with open(f"/proc/{child}/stat") as f:
+                if f.read().rsplit(")", 1)[1].split()[0] == "Z":
+                    break  # dead, waiting for init to reap it
+        except FileNotFoundError:
+            break
+        time.sleep(0.1)
+    else:
+        os.kill(child, 9)
+        pytest.fail("the child survived its parent")
