@@ -7,6 +7,7 @@ cgroup hierarchy.
 
 from __future__ import annotations
 
+import importlib.util
 import os
 import shutil
 import subprocess
@@ -28,7 +29,8 @@ from .conftest import js, py
 from .sandbox_image import build
 
 RUNC = shutil.which("runc") or "/usr/sbin/runc"
-MISSING = [tool for tool in ("podman", "ldd") if not shutil.which(tool)] + ([] if os.path.exists(RUNC) else ["runc"])
+MISSING = ([tool for tool in ("podman", "ldd") if not shutil.which(tool)] + ([] if os.path.exists(RUNC) else ["runc"])
+           + ([] if importlib.util.find_spec("aiodocker") else ["aiodocker (pip install 'synthmesh[docker]')"]))
 pytestmark = pytest.mark.skipif(bool(MISSING) or os.geteuid() != 0,
                                 reason=f"no Docker-API engine can run here (missing: {MISSING or ['root']})")
 
