@@ -2,8 +2,8 @@
 
 Run from the repository root (needs only `redis-server` on PATH; it stops by itself and prints a table):
 
-    .venv/bin/python bench/gateway.py
-    .venv/bin/python bench/gateway.py --clients 64 --qaps 4000 --rounds 3 --rate 1000 --html-bytes 4000
+    .venv/bin/python -m bench.gateway
+    .venv/bin/python -m bench.gateway --clients 64 --qaps 4000 --rounds 3 --rate 1000 --html-bytes 4000
 
 What it does: starts a private redis-server on a free loopback port (no persistence), the reference
 (bench/reference_gateway.py: FastAPI + pydantic model + LLEN/LPOP + json.loads, like dojo-synthetic-api) and
@@ -34,14 +34,16 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import aiohttp
 import httpx
 import orjson
 import uvloop
 from redis.asyncio import Redis
 
+from bench.httpload import Connection
+
 ROOT = Path(__file__).resolve().parents[1]
 QUEUE = "synthetic:queue"
+PATH = "/api/synthetic-gen"
 
 
 def free_port() -> int:
@@ -127,32 +129,36 @@ async def fill(redis: Redis, count: int, html_bytes: int) -> None:
         await redis.rpush(QUEUE, *(make_qap(html_bytes) for _ in range(min(500, count - start))))
 
 
+def record(content: bytes, served: list[str], failures: list[str]) -> None:
+    cid = first_cid(content)
+    if cid is not None:
+        served.append(cid)
+    else:
+        failures.append(str(orjson.loads(content)["error"]))
+
+
 async def drive(url: str, clients: int, total: int) -> Round:
     """`clients` concurrent keep-alive clients send exactly `total` hand-out requests between them."""
     remaining = total
     latencies: list[float] = []
     served: list[str] = []
     failures: list[str] = []
-    connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
+    connections = await asyncio.gather(*(Connection.open(url) for _ in range(clients)))
 
-        async def worker() -> None:
-            nonlocal remaining
-            while remaining > 0:
-                remaining -= 1
-                start = time.perf_counter()
-                async with session.get(url + "/api/synthetic-gen") as reply:
-                    content = await reply.read()
-                latencies.append(time.perf_counter() - start)
-                cid = first_cid(content)
-                if cid is not None:
-                    served.append(cid)
-                else:
-                    failures.append(str(orjson.loads(content)["error"]))
+    async def worker(conn: Connection) -> None:
+        nonlocal remaining
+        while remaining > 0:
+            remaining -= 1
+            start = time.perf_counter()
+            _, content = await conn.get(PATH)
+            latencies.append(time.perf_counter() - start)
+            record(content, served, failures)
 
-        began = time.perf_counter()
-        await asyncio.gather(*(worker() for _ in range(clients)))
-        return Round(time.perf_counter() - began, latencies, served, failures)
+    began = time.perf_counter()
+    await asyncio.gather(*(worker(c) for c in connections))
+    elapsed = time.perf_counter() - began
+    await asyncio.gather(*(c.close() for c in connections))
+    return Round(elapsed, latencies, served, failures)
 
 
 async def drive_paced(url: str, clients: int, total: int, rate: float) -> Round:
@@ -160,25 +166,21 @@ async def drive_paced(url: str, clients: int, total: int, rate: float) -> Round:
     latencies: list[float] = []
     served: list[str] = []
     failures: list[str] = []
-    connector = aiohttp.TCPConnector(limit=clients)
-    async with aiohttp.ClientSession(connector=connector, timeout=aiohttp.ClientTimeout(total=30)) as session:
-        began = time.perf_counter()
+    connections = await asyncio.gather(*(Connection.open(url) for _ in range(clients)))
+    began = time.perf_counter()
 
-        async def client(k: int) -> None:
-            for n in range(k, total, clients):
-                scheduled = began + n / rate
-                await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
-                async with session.get(url + "/api/synthetic-gen") as reply:
-                    content = await reply.read()
-                latencies.append(time.perf_counter() - scheduled)
-                cid = first_cid(content)
-                if cid is not None:
-                    served.append(cid)
-                else:
-                    failures.append(str(orjson.loads(content)["error"]))
+    async def client(k: int, conn: Connection) -> None:
+        for n in range(k, total, clients):
+            scheduled = began + n / rate
+            await asyncio.sleep(max(0.0, scheduled - time.perf_counter()))
+            _, content = await conn.get(PATH)
+            latencies.append(time.perf_counter() - scheduled)
+            record(content, served, failures)
 
-        await asyncio.gather(*(client(k) for k in range(clients)))
-        return Round(time.perf_counter() - began, latencies, served, failures)
+    await asyncio.gather(*(client(k, c) for k, c in enumerate(connections)))
+    elapsed = time.perf_counter() - began
+    await asyncio.gather(*(c.close() for c in connections))
+    return Round(elapsed, latencies, served, failures)
 
 
 async def audit_synthmesh(redis: Redis, handed: int) -> str:
@@ -214,7 +216,8 @@ def pct(values: list[float], q: float) -> float:
 
 def report(targets: list[Target], args: argparse.Namespace, load: tuple[float, float]) -> None:
     print(f"\n{args.clients} clients, {args.qaps} QAPs saturated + {args.paced} paced at {args.rate:g}/s per round, "
-          f"{args.rounds} rounds, body ≈ {len(make_qap(args.html_bytes)) // 1024} KiB, client: aiohttp on uvloop, "
+          f"{args.rounds} rounds, body ≈ {len(make_qap(args.html_bytes)) // 1024} KiB, "
+          "client: bench/httpload.py on uvloop, "
           f"{os.cpu_count()} CPUs, load average {load[0]:.1f} → {load[1]:.1f}")
     print(f"{'':<11}{'saturated (closed loop)':^38}{'paced (open loop)':^20}")
     print(f"{'target':<11}{'hand-outs/s':>12}{'cpu µs':>8}{'p50 ms':>9}{'p99 ms':>9}{'p50 ms':>10}{'p99 ms':>10}"

@@ -31,6 +31,9 @@ class GatewayConfig:
     access_log: bool = False
     # Callers that may block on an empty pool at once (each holds one Redis connection while it waits).
     max_waiters: int = 512
+    # Proxies whose X-Forwarded-For names the caller (comma-separated IPs/CIDRs, "*" for any). Empty: the socket's
+    # peer is the caller and the headers are ignored, which also spares every request uvicorn's proxy middleware.
+    forwarded_allow_ips: str = ""
 
     @classmethod
     def from_env(cls, env: Env | None = None) -> GatewayConfig:
@@ -54,6 +57,7 @@ class GatewayConfig:
             cors_origins=origins,
             access_log=env.flag("GATEWAY_ACCESS_LOG", False),
             max_waiters=env.integer("GATEWAY_MAX_WAITERS", 512, 1, 100_000),
+            forwarded_allow_ips=env.text("GATEWAY_FORWARDED_ALLOW_IPS", "").strip(),
         )
         env.check()
         return cfg

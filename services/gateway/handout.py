@@ -99,11 +99,7 @@ class HandOutResponse(Response):
         except BaseException:
             await self._requeue("send_failed")
             raise
-        try:
-            await self.handouts.ack(self.claim)
-        except PoolUnavailable:
-            log.warning("hand-out sent but not yet acknowledged; retried once Redis answers",
-                        extra={"lease": self.claim.lease, "cids": list(self.claim.cids)})
+        self.handouts.ack_soon(self.claim)
 
     async def _requeue(self, reason: str) -> None:
         try:

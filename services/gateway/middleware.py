@@ -38,6 +38,17 @@ def _header(scope: Scope, name: bytes) -> bytes | None:
     return None
 
 
+def _body_headers(scope: Scope) -> tuple[bytes | None, bool]:
+    """(Content-Length value or None, whether Transfer-Encoding is present), in one pass over the headers."""
+    declared, chunked = None, False
+    for key, value in scope.get("headers", ()):
+        if key == b"content-length":
+            declared = bytes(value)
+        elif key == b"transfer-encoding":
+            chunked = True
+    return declared, chunked
+
+
 class ApiKeyMiddleware:
     """Requires `X-API-Key: <key>` on every path but /health and /metrics; a no-op when the key is empty."""
 
@@ -76,8 +87,8 @@ class BodyLimitMiddleware:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
-        declared = _header(scope, b"content-length")
-        if declared is None and _header(scope, b"transfer-encoding") is None:
+        declared, chunked = _body_headers(scope)
+        if declared is None and not chunked:
             # No length and no chunking: HTTP/1.1 says there is no body, so there is nothing to count.
             await self.app(scope, receive, send)
             return

@@ -50,10 +50,13 @@ class _Server(uvicorn.Server):
 class HttpServer:
     """uvicorn serving one ASGI app on the running loop."""
 
-    def __init__(self, app: ASGIApp, host: str, port: int, access_log: bool = False, grace: float = 10.0) -> None:
+    def __init__(self, app: ASGIApp, host: str, port: int, access_log: bool = False, grace: float = 10.0,
+                 forwarded_allow_ips: str = "") -> None:
         config = uvicorn.Config(app, host=host, port=port, lifespan="off", http="httptools", log_config=None,
                                 access_log=access_log, server_header=False,
-                                timeout_graceful_shutdown=max(1, round(grace)))
+                                timeout_graceful_shutdown=max(1, round(grace)),
+                                proxy_headers=bool(forwarded_allow_ips),
+                                forwarded_allow_ips=forwarded_allow_ips or None)
         self._server = _Server(config)
         self._task: asyncio.Task[None] | None = None
         logging.getLogger("uvicorn.error").addFilter(_PLAIN_RECORDS)
@@ -127,7 +130,8 @@ async def build_gateway(cfg: GatewayConfig) -> ServiceRuntime:
     handouts = HandOuts(pool, blocking)
     state = GatewayState(pool=pool, handouts=handouts, wait_seconds=cfg.wait_seconds)
     app = create_app(state, api_key=cfg.api_key, max_body_bytes=cfg.max_body_bytes, cors_origins=cfg.cors_origins)
-    http = HttpServer(app, cfg.http_host, cfg.http_port, cfg.access_log, cfg.server.grace_seconds)
+    http = HttpServer(app, cfg.http_host, cfg.http_port, cfg.access_log, cfg.server.grace_seconds,
+                      cfg.forwarded_allow_ips)
     await http.start()
     maintenance = Maintenance(pool, handouts, cfg.pool.sweep_seconds)
     maintenance.start()

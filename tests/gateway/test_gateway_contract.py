@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import time
 
 import orjson
@@ -91,7 +92,12 @@ async def test_metrics_are_served_and_move_with_hand_outs(gateway: Gateway) -> N
     before = handed_out((await gateway.client.get("/metrics")).text)
     await gateway.pool.push(make_body(), Kind.V1)
     assert (await gateway.client.get("/api/synthetic-gen")).json()["success"] is True
-    text = (await gateway.client.get("/metrics")).text
+    # The hand-out is counted when its acknowledgement reaches Redis, just after the reply went out.
+    for _ in range(100):
+        text = (await gateway.client.get("/metrics")).text
+        if handed_out(text) > before:
+            break
+        await asyncio.sleep(0.01)
     assert handed_out(text) == before + 1
     assert 'synthmesh_pool_depth{pool="v1"} 0.0' in text
 

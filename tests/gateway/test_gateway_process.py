@@ -12,7 +12,9 @@ from pathlib import Path
 
 import httpx
 from redis.asyncio import Redis
+from starlette.types import Receive, Scope, Send
 
+from services.gateway.server import HttpServer
 from tests.redisproc import RedisProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -60,3 +62,29 @@ def test_a_wait_dojo_would_not_outlast_is_refused_at_start() -> None:
     _, err = proc.communicate(timeout=30)
     assert proc.returncode == 2
     assert b"GATEWAY_WAIT_SECONDS" in err and b"HTTP_PORT" in err
+
+
+async def _caller_seen(forwarded_allow_ips: str) -> str:
+    """The client address an app sees for a request that claims, in X-Forwarded-For, to come from 10.1.2.3."""
+    seen: list[str] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(scope["client"][0])
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    server = HttpServer(app, "127.0.0.1", 0, forwarded_allow_ips=forwarded_allow_ips)
+    port = await server.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            reply = await client.get(f"http://127.0.0.1:{port}/", headers={"X-Forwarded-For": "10.1.2.3"})
+        assert reply.status_code == 204
+    finally:
+        await server.stop()
+    return seen[0]
+
+
+async def test_forwarded_for_names_the_caller_only_from_trusted_proxies() -> None:
+    assert await _caller_seen("") == "127.0.0.1"
+    assert await _caller_seen("10.0.0.0/8") == "127.0.0.1"
+    assert await _caller_seen("127.0.0.1") == "10.1.2.3"

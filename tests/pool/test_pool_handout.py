@@ -36,6 +36,18 @@ async def test_a_claim_is_logged_only_once_acknowledged(handouts: HandOuts, pool
     assert fields[b"late"] == b"0"
 
 
+async def test_ack_soon_logs_the_delivery_without_the_caller_waiting(handouts: HandOuts, pool: Pool,
+                                                                    redis: Redis) -> None:
+    [cids] = await _fill(pool, 1)
+    claim = await handouts.take("validator-b", 0)
+    assert claim is not None
+    handouts.ack_soon(claim)  # returns at once: the acknowledgement rides on the next batch
+    await handouts.close()  # waits for acknowledgements in flight
+    [(_, fields)] = await redis.xrange(keys.DELIVERIES)
+    assert fields[b"caller"] == b"validator-b" and fields[b"ids"].decode().split(",") == cids
+    assert await redis.zcard(keys.LEASES) == 0 and await redis.hlen(keys.INFLIGHT) == 0
+
+
 async def test_concurrent_takers_each_get_a_different_qap(handouts: HandOuts, pool: Pool) -> None:
     pushed = await _fill(pool, 60)
     claims = await asyncio.gather(*(handouts.take(f"c{i}", 0) for i in range(80)))

@@ -39,13 +39,17 @@ class Coalescer(Generic[T, R]):
 
     async def submit(self, item: T) -> R:
         """Queues `item` and returns its result; raises what the flush raised for its batch."""
+        return await self.enqueue(item)
+
+    def enqueue(self, item: T) -> asyncio.Future[R]:
+        """Queues `item` and returns the future of its result, for callers that need not wait for it."""
         future: asyncio.Future[R] = asyncio.get_running_loop().create_future()
         self._queue.append((item, future))
         if len(self._tasks) < self._in_flight:
             task = asyncio.create_task(self._run(), name="coalescer")
             self._tasks.add(task)
             task.add_done_callback(self._tasks.discard)
-        return await future
+        return future
 
     async def _run(self) -> None:
         while self._queue:

@@ -207,6 +207,24 @@ class HandOuts:
                 self._unacked.append(item)
             raise
 
+    def ack_soon(self, claim: Claim) -> None:
+        """`ack` without waiting for it: the HTTP reply is already sent, so nothing is left to do with the result.
+
+        The acknowledgement rides on the next batch; if Redis does not answer it is kept for `maintain()` to retry,
+        exactly as with `ack`. `close()` waits for acknowledgements still in flight.
+        """
+        item = (claim.lease, "v1", claim.caller, ",".join(claim.cids))
+        self._acks.enqueue(item).add_done_callback(lambda done: self._acked(item, done))
+
+    def _acked(self, item: tuple[str, str, str, str], done: asyncio.Future[str]) -> None:
+        error = None if done.cancelled() else done.exception()
+        if error is None and not done.cancelled():
+            return
+        if len(self._unacked) < MAX_UNACKED:
+            self._unacked.append(item)
+        log.warning("hand-out sent but not yet acknowledged; retried once Redis answers",
+                    extra={"lease": item[0], "cids": item[3], "error": str(error or "cancelled")})
+
     async def maintain(self) -> tuple[int, int]:
         """Retries kept acknowledgements, then sweeps; returns (dead-lettered, requeued)."""
         while self._unacked:

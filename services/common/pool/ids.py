@@ -20,7 +20,9 @@ def uuid7() -> str:
     rand_a = (rand >> _RAND_B_BITS) & ((1 << _RAND_A_BITS) - 1)
     rand_b = rand & ((1 << _RAND_B_BITS) - 1)
     value = (millis & ((1 << 48) - 1)) << 80 | 0x7 << 76 | rand_a << 64 | 0b10 << 62 | rand_b
-    return str(uuid.UUID(int=value))
+    # The canonical 8-4-4-4-12 form without building a uuid.UUID: this runs once per hand-out.
+    h = f"{value:032x}"
+    return f"{h[:8]}-{h[8:12]}-{h[12:16]}-{h[16:20]}-{h[20:]}"
 
 
 def uuid7_millis(value: str) -> int:
