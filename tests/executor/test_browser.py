@@ -70,6 +70,18 @@ async def test_error_in_click_handler_is_found_by_interaction(executor: Running)
     assert quiet.outcome == pb.OUTCOME_OK
 
 
+async def test_an_error_shortly_after_the_last_action_is_still_caught(executor: Running) -> None:
+    # The steps outlast the 0.2 s settle window; the page must still run 0.1 s after the last one.
+    page = ("<html><body><script>\ndocument.addEventListener('keydown', (e) => {\n"
+            "  if (e.key === 'b') setTimeout(() => { lateFailure(); }, 40);\n});\n</script></body></html>")
+    step = pb.InteractionStep
+    steps = [step(kind=step.KIND_PRESS, key="a"), step(kind=step.KIND_WAIT, seconds=0.3),
+             step(kind=step.KIND_PRESS, key="b")]
+    result = await run(executor, page, browser=pb.BrowserOptions(settle_seconds=0.2, steps=steps))
+    assert result.outcome == pb.OUTCOME_RUNTIME_ERROR
+    assert [(e.name, e.phase) for e in result.browser_errors] == [("ReferenceError", pb.BROWSER_PHASE_INTERACTION)]
+
+
 async def test_error_in_key_handler_is_found_by_interaction(executor: Running) -> None:
     page = ("<html><body><script>\ndocument.addEventListener('keydown', (e) => {\n"
             "  if (e.key === 'ArrowUp') { undefinedThing.move(); }\n});\n</script></body></html>")

@@ -31,6 +31,8 @@ KEY_EVENTS = {"keydown", "keyup", "keypress"}
 DRAG_EVENTS = {"mousedown", "mousemove", "mouseup", "pointerdown", "pointermove", "pointerup", "wheel"}
 FRAME = re.compile(r"\((?P<url>[^()\s]+):(?P<line>\d+):(?P<col>\d+)\)|at (?P<url2>\S+):(?P<line2>\d+):(?P<col2>\d+)")
 MAX_CONSOLE = 100
+# Least time the page runs after its last interaction before its errors are collected.
+AFTER_LAST_ACTION_SECONDS = 0.1
 
 
 @dataclass
@@ -183,6 +185,7 @@ async def run_page(page: Page, collector: Collector, entry: str, options: pb.Bro
         await page.goto(f"{collector.origin}/{entry}", wait_until="load", timeout=wall * 1000)
         await asyncio.sleep(settle)
         collector.phase = pb.BROWSER_PHASE_INTERACTION
+        interaction_start = time.monotonic()
         try:
             await asyncio.wait_for(interact(page, options, deadline, list(collector.files.values())),
                                    max(0.1, deadline - time.monotonic()))
@@ -191,7 +194,10 @@ async def run_page(page: Page, collector: Collector, entry: str, options: pb.Bro
                 raise
             collector.errors.append(pb.BrowserError(kind="interaction", message=str(exc).splitlines()[0],
                                                     phase=collector.phase))
-        await asyncio.sleep(min(settle, max(0.0, deadline - time.monotonic())))
+        # The page keeps running while it is driven, so the settle time counts from the first action; the
+        # last action still gets a moment for the errors it causes (handlers, the next frames) to surface.
+        tail = max(settle - (time.monotonic() - interaction_start), min(settle, AFTER_LAST_ACTION_SECONDS))
+        await asyncio.sleep(min(tail, max(0.0, deadline - time.monotonic())))
         enrich(collector, await page.evaluate(RECORDS_SCRIPT))
         shot = await page.screenshot(type="png") if options.screenshot else b""
         collector.finished = True

@@ -421,7 +421,9 @@ class BrowserOptions(_message.Message):
     screenshot: _builtins.bool
     """Return a PNG screenshot taken after the interaction phase."""
     settle_seconds: _builtins.float
-    """Time to let the page run (timers, animation frames) after load and after interaction; 0 means 0.5 s."""
+    """Time to let the page run (timers, animation frames) after load, and again from the first interaction
+    (at least 0.1 s after the last one); 0 means 0.5 s.
+    """
     auto_interact: _builtins.bool
     """Derive the interaction from the page (buttons, canvases, key listeners) when `steps` is empty."""
     viewport_width: _builtins.int
