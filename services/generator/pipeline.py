@@ -14,40 +14,22 @@ from __future__ import annotations
 
 import asyncio
 import random
-import time
 import uuid
-from collections.abc import Awaitable
 from dataclasses import dataclass, field
-from typing import TypeVar
-
-from pydantic import BaseModel
 
 from services.common.llm import LlmClient, LlmUsage, usage_scope
 from services.common.llm_errors import LlmError
 from services.generator import prompts
 from services.generator.assemble import RankedAnswer, assemble
+from services.generator.chains import Chains, Slot
 from services.generator.dedupe import Deduper
-from services.generator.merge import MergeError, SourceFile, merge
+from services.generator.merge import MergeError
+from services.generator.stages import StageClock
 from services.generator.verify import PageCheck, Verifier, VerifyError
 from synthmesh.pool.v1 import pool_pb2
 
 QUESTION_LEVELS = ("ORIGINAL", "REMOVE_REQUIREMENTS", "ADD_REQUIREMENTS", "CHANGE_ANIMATION_OBJECT")
 ANSWER_LEVELS = ("ORIGINAL", "REMOVE_ONE", "REMOVE_TWO", "ADD_ONE")
-T = TypeVar("T")
-
-
-class CodeFile(BaseModel):
-    """One file of an answer as the model returns it."""
-
-    filename: str
-    content: str
-    language: str = ""
-
-
-class CodeAnswer(BaseModel):
-    """An answer: its files."""
-
-    files: list[CodeFile]
 
 
 class Dropped(Exception):
@@ -107,16 +89,8 @@ class Pipeline:
                 outcome.drop_reason, outcome.message = exc.reason, str(exc)
         return outcome
 
-    @staticmethod
-    async def _stage(outcome: Outcome, name: str, work: Awaitable[T]) -> T:
-        """Awaits one stage and adds its duration to the stage's timing."""
-        start = time.monotonic()
-        try:
-            return await work
-        finally:
-            outcome.timings[name] = outcome.timings.get(name, 0.0) + time.monotonic() - start
-
     async def _build(self, request: Request, outcome: Outcome) -> None:
+        clock = StageClock(outcome.timings)
         seed = request.seed or random.randrange(1, 1 << 31)  # noqa: S311 - sampling, not security
         rng = random.Random(seed)  # noqa: S311
         topic = request.topic or rng.choices(("ANIMATION", "SCIENCE", "GAMES"), weights=self.topic_weights)[0]
@@ -125,16 +99,17 @@ class Pipeline:
         outcome.topic = topic
         qap_id = str(uuid.UUID(int=rng.getrandbits(128), version=4))
         answer_model = self.llm.pick_model("answer", qap_id)
-        question = await self._stage(outcome, "question", self._question(topic, persona, rng))
+        question = await clock.measure("question", self._question(topic, persona, rng))
         outcome.question = question
-        verdict = await self._stage(outcome, "dedupe", self.deduper.check(question))
+        verdict = await clock.measure("dedupe", self.deduper.check(question))
         if verdict.duplicate:
             raise Dropped("duplicate", f"question is {verdict.similarity:.2f} similar to a recent one "
                                        f"({verdict.method})")
+        chains = Chains(self.llm, self.verifier, clock, answer_model, rng)
         if augment == "CHANGE_QUESTIONS":
-            answers = await self._change_questions(question, answer_model, outcome, rng)
+            answers = await self._change_questions(question, chains, outcome)
         else:
-            answers = await self._change_answers(question, answer_model, outcome, rng)
+            answers = await self._change_answers(question, chains, outcome)
         outcome.qap = assemble(question, answers, augment, answer_model, self.llm.config.role("question").model,
                                topic, persona, rng)
 
@@ -150,22 +125,9 @@ class Pipeline:
             raise Dropped("question_malformed", f"the question is unusable: {text[:80]!r}")
         return text
 
-    async def _answer(self, system: str, user: str, model: str, rng: random.Random) -> str:
-        parsed = await self.llm.complete_json("answer", [{"role": "system", "content": system},
-                                                         {"role": "user", "content": user}], CodeAnswer,
-                                              model=model, temperature=0.0, top_p=rng.uniform(0.9, 1.0),
-                                              max_tokens=16384, seed=rng.randrange(1 << 31))
-        return merge([SourceFile(f.filename, f.content) for f in parsed.value.files])
-
-    async def _verify(self, pages: list[PageCheck], outcome: Outcome, seed: int) -> None:
-        results = await self._stage(outcome, "verify", self.verifier.run(pages))
-        failing = [(p, r) for p, r in zip(pages, results, strict=True) if not p.clean]
-        if failing:
-            await self._stage(outcome, "repair", asyncio.gather(
-                *(self.verifier.repair(p, r, seed + i * 10) for i, (p, r) in enumerate(failing))))
-
-    async def _change_questions(self, question: str, model: str, outcome: Outcome,
-                                rng: random.Random) -> list[RankedAnswer]:
+    async def _change_questions(self, question: str, chains: Chains, outcome: Outcome) -> list[RankedAnswer]:
+        # The original question is answered and verified while its rewrites are written; each rewrite's answer
+        # follows as soon as the rewrite exists.
         async def rewrite(level: str) -> str:
             system, user = prompts.augment_question(level, question)
             reply = await self.llm.complete("augment", [{"role": "system", "content": system},
@@ -173,32 +135,30 @@ class Pipeline:
                                             temperature=0.0, top_p=0.9, max_tokens=8192)
             return reply.text.strip()
 
-        rewrites = await self._stage(outcome, "augment", asyncio.gather(*(rewrite(lv) for lv in QUESTION_LEVELS[1:])))
-        questions = [question, *rewrites]
-        pages = await self._stage(outcome, "answers", asyncio.gather(
-            *(self._answer(*prompts.answer(q), model, rng) for q in questions)))
-        checks = [PageCheck(html, q) for html, q in zip(pages, questions, strict=True)]
-        await self._verify(checks, outcome, rng.randrange(1 << 30))
+        async def rewritten(level: str, slot: Slot) -> tuple[str, PageCheck]:
+            text = await chains.clock.measure("augment", rewrite(level))
+            return text, await chains.checked(prompts.answer(text), text, slot)
+
+        slots = chains.slots(len(QUESTION_LEVELS))
+        original, rewrites = await asyncio.gather(
+            chains.checked(prompts.answer(question), question, slots[0]),
+            asyncio.gather(*(rewritten(level, slot) for level, slot in zip(QUESTION_LEVELS[1:], slots[1:],
+                                                                            strict=True))))
+        checks = [original] + [check for _, check in rewrites]
+        questions = [question] + [text for text, _ in rewrites]
         return self._ranked(checks, QUESTION_LEVELS, questions, outcome)
 
-    async def _change_answers(self, question: str, model: str, outcome: Outcome,
-                              rng: random.Random) -> list[RankedAnswer]:
-        base_html = await self._stage(outcome, "answers", self._answer(*prompts.answer(question), model, rng))
-        base = PageCheck(base_html, question)
+    async def _change_answers(self, question: str, chains: Chains, outcome: Outcome) -> list[RankedAnswer]:
+        slots = chains.slots(len(ANSWER_LEVELS))
         # The rewrites start from the base answer, so it must work before anything is derived from it.
-        await self._verify([base], outcome, rng.randrange(1 << 30))
+        base = await chains.checked(prompts.answer(question), question, slots[0])
         if not base.clean:
             raise Dropped("rank0_not_clean", f"the base answer still fails after repair: {base.messages[:2]}")
         files = [{"filename": "index.html", "content": base.html, "language": "html"}]
-
-        async def rewrite(level: str) -> str:
-            system, user = prompts.augment_answer(level, question, files)
-            return await self._answer(system, user, model, rng)
-
-        rewrites = await self._stage(outcome, "augment", asyncio.gather(*(rewrite(lv) for lv in ANSWER_LEVELS[1:])))
-        checks = [base] + [PageCheck(html, question) for html in rewrites]
-        await self._verify(checks[1:], outcome, rng.randrange(1 << 30))
-        return self._ranked(checks, ANSWER_LEVELS, [question] * 4, outcome)
+        rewrites = await asyncio.gather(*(
+            chains.checked(prompts.augment_answer(level, question, files), question, slot, stage="augment")
+            for level, slot in zip(ANSWER_LEVELS[1:], slots[1:], strict=True)))
+        return self._ranked([base, *rewrites], ANSWER_LEVELS, [question] * 4, outcome)
 
     def _ranked(self, checks: list[PageCheck], levels: tuple[str, ...], questions: list[str],
                 outcome: Outcome) -> list[RankedAnswer]:
