@@ -160,6 +160,14 @@ class V2Group:
     def ensure(self) -> None:
         """Creates the parent (with the controllers delegated) and the slot's directory."""
         parent = self.path.parent
+        enabled = set((parent.parent / "cgroup.subtree_control").read_text().split())
+        if not {"pids", "memory"} <= enabled:
+            # Typical of a container with its own cgroup namespace: the controllers exist but are not handed
+            # down, and a cgroup that holds processes cannot hand them down (the no-internal-process rule).
+            raise CgroupError(
+                f"cgroup v2: {parent.parent}/cgroup.subtree_control enables {sorted(enabled) or 'nothing'}, not "
+                "pids and memory; move the processes of that group into a child group and write '+pids +memory' "
+                "to it, or run the executor where those controllers are delegated")
         parent.mkdir(exist_ok=True)
         _write(parent / "cgroup.subtree_control", "+pids +memory")
         self.path.mkdir(exist_ok=True)
