@@ -82,6 +82,17 @@ async def test_an_error_shortly_after_the_last_action_is_still_caught(executor: 
     assert [(e.name, e.phase) for e in result.browser_errors] == [("ReferenceError", pb.BROWSER_PHASE_INTERACTION)]
 
 
+async def test_a_page_starved_of_frames_runs_until_it_has_drawn_enough(executor: Running) -> None:
+    # Each frame burns 50 ms, so the page draws at most 20 frames/s: in 2 × 0.3 s of settle it would reach about
+    # frame 12 and never show its bug at frame 16. Animating pages get time to draw 40 frames per settle second.
+    page = ("<html><body><script>\nlet n = 0;\nfunction frame() {\n  const t = performance.now();\n"
+            "  while (performance.now() - t < 50) {}\n  if (++n === 16) { null.boom(); }\n"
+            "  requestAnimationFrame(frame);\n}\nrequestAnimationFrame(frame);\n</script></body></html>")
+    result = await run(executor, page, browser=pb.BrowserOptions(auto_interact=True, settle_seconds=0.3))
+    assert result.outcome == pb.OUTCOME_RUNTIME_ERROR, result.message
+    assert [e.name for e in result.browser_errors] == ["TypeError"]
+
+
 async def test_error_in_key_handler_is_found_by_interaction(executor: Running) -> None:
     page = ("<html><body><script>\ndocument.addEventListener('keydown', (e) => {\n"
             "  if (e.key === 'ArrowUp') { undefinedThing.move(); }\n});\n</script></body></html>")

@@ -17,7 +17,7 @@ from typing import Any
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from services.executor.browser.scripts import DISCOVER_SCRIPT, RECORDS_SCRIPT
+from services.executor.browser.scripts import DISCOVER_SCRIPT, FRAMES_SCRIPT, RECORDS_SCRIPT
 from synthmesh.executor.v1 import executor_pb2 as pb
 
 SITE = "synthmesh.test"
@@ -33,6 +33,10 @@ FRAME = re.compile(r"\((?P<url>[^()\s]+):(?P<line>\d+):(?P<col>\d+)\)|at (?P<url
 MAX_CONSOLE = 100
 # Least time the page runs after its last interaction before its errors are collected.
 AFTER_LAST_ACTION_SECONDS = 0.1
+# An animating page must draw at least this many frames per settle second (2/3 of a 60 Hz display); on a busy
+# host it gets up to one more settle time to catch up, so frame-dependent bugs are not missed under load.
+MIN_FRAMES_PER_SECOND = 40
+FRAME_POLL_SECONDS = 0.05
 
 
 @dataclass
@@ -176,6 +180,17 @@ async def run_step(page: Page, step: pb.InteractionStep) -> None:
         await page.fill(step.selector, step.text, timeout=2000)
 
 
+async def settle_frames(page: Page, settle: float, frames_before: int, deadline: float) -> int:
+    """After a settle wait: lets an animating page that drew too few frames run longer; returns frames drawn."""
+    target = frames_before + int(settle * MIN_FRAMES_PER_SECOND)
+    limit = min(time.monotonic() + settle, deadline)
+    while True:
+        state = await page.evaluate(FRAMES_SCRIPT)
+        if state["frames"] >= target or not state["animating"] or time.monotonic() >= limit:
+            return int(state["frames"])
+        await asyncio.sleep(FRAME_POLL_SECONDS)
+
+
 async def run_page(page: Page, collector: Collector, entry: str, options: pb.BrowserOptions,
                    wall: float) -> tuple[pb.Outcome.ValueType, str, bytes]:
     """Drives one job; returns (outcome if the run itself failed, message, screenshot)."""
@@ -184,6 +199,7 @@ async def run_page(page: Page, collector: Collector, entry: str, options: pb.Bro
     try:
         await page.goto(f"{collector.origin}/{entry}", wait_until="load", timeout=wall * 1000)
         await asyncio.sleep(settle)
+        frames = await settle_frames(page, settle, 0, deadline)
         collector.phase = pb.BROWSER_PHASE_INTERACTION
         interaction_start = time.monotonic()
         try:
@@ -198,6 +214,7 @@ async def run_page(page: Page, collector: Collector, entry: str, options: pb.Bro
         # last action still gets a moment for the errors it causes (handlers, the next frames) to surface.
         tail = max(settle - (time.monotonic() - interaction_start), min(settle, AFTER_LAST_ACTION_SECONDS))
         await asyncio.sleep(min(tail, max(0.0, deadline - time.monotonic())))
+        await settle_frames(page, settle, frames, deadline)
         enrich(collector, await page.evaluate(RECORDS_SCRIPT))
         shot = await page.screenshot(type="png") if options.screenshot else b""
         collector.finished = True

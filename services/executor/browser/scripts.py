@@ -3,7 +3,8 @@
 The init script runs before any page script. It records which event types the page listens to (so the
 executor presses only keys that matter and drags only where something listens), and it keeps the line and
 column of every uncaught error and the reason of every unhandled rejection, which Chromium's own error event
-to Playwright lacks for syntax errors, and it counts the workers the page starts.
+to Playwright lacks for syntax errors, and it counts the workers the page starts and the animation frames it
+draws.
 """
 
 INIT_SCRIPT = r"""
@@ -45,6 +46,20 @@ INIT_SCRIPT = r"""
       return Reflect.construct(target, args, newTarget);
     } });
   }
+  // Animation frames drawn, and when the page last asked for one: a page starved of CPU draws fewer frames in
+  // its settle time than the executor expects, and is then given longer (page_job.settle_frames).
+  counts.frames = 0;
+  counts.lastRequest = -1;
+  const requestFrame = window.requestAnimationFrame;
+  let lastStamp = -1;
+  window.requestAnimationFrame = function (callback) {
+    counts.lastRequest = performance.now();
+    if (typeof callback !== "function") return requestFrame.call(window, callback);
+    return requestFrame.call(window, (stamp) => {
+      if (stamp !== lastStamp) { lastStamp = stamp; counts.frames += 1; }
+      return callback(stamp);
+    });
+  };
   Object.defineProperty(window, "__synthmesh", {
     value: { listened, errors, rejections, counts }, enumerable: false, configurable: false, writable: false,
   });
@@ -82,5 +97,15 @@ RECORDS_SCRIPT = r"""
   return state ? { errors: state.errors.slice(0, 200), rejections: state.rejections.slice(0, 200),
                    workers: state.counts.workers }
                : { errors: [], rejections: [], workers: 0 };
+}
+"""
+
+# Frames drawn so far, and whether the page is animating (asked for a frame in the last half second).
+FRAMES_SCRIPT = r"""
+() => {
+  const state = window.__synthmesh;
+  if (!state) return { frames: 0, animating: false };
+  const c = state.counts;
+  return { frames: c.frames, animating: c.lastRequest >= 0 && performance.now() - c.lastRequest < 500 };
 }
 """
