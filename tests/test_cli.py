@@ -72,6 +72,12 @@ def test_a_child_started_through_dies_with_parent_does_not_outlive_a_killed_pare
          "print(child.pid, flush=True)\ntime.sleep(60)\n"], cwd=ROOT, stdout=subprocess.PIPE, text=True)
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
+    # setpriv arms the death signal just before it execs the command: kill the parent only after that.
+    for _ in range(100):
+        with open(f"/proc/{child}/comm") as f:
+            if f.read().strip() == "sleep":
+                break
+        time.sleep(0.02)
     parent.kill()
     parent.wait(5)
     for _ in range(50):
