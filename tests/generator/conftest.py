@@ -38,9 +38,14 @@ class PoolGateway:
 
 @pytest_asyncio.fixture(scope="session")
 async def pool_gateway(redis_server: RedisProcess) -> AsyncIterator[PoolGateway]:
-    """A gateway on free ports over the private Redis."""
+    """A gateway on free ports over the private Redis.
+
+    It lives for the whole session on the Redis every test shares, so its sweeper runs only at start: a periodic
+    sweep would race the pool tests that expire leases on purpose and sweep them themselves.
+    """
     config = GatewayConfig.from_env(Env({"REDIS_URL": redis_server.url, "HTTP_PORT": "0", "HTTP_HOST": "127.0.0.1",
-                                         "GRPC_PORT": "0", "DRAIN_SECONDS": "0", "GATEWAY_WAIT_SECONDS": "1"}))
+                                         "GRPC_PORT": "0", "DRAIN_SECONDS": "0", "GATEWAY_WAIT_SECONDS": "1",
+                                         "POOL_SWEEP_SECONDS": "3600"}))
     runtime = await build_gateway(config)
     port = await runtime.start("127.0.0.1:0")
     chan = channel(f"127.0.0.1:{port}")
