@@ -10,6 +10,7 @@ line, headers with Content-Length, and the body. Anything else raises, so a brok
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from urllib.parse import urlsplit
 
 
@@ -20,23 +21,43 @@ class ProtocolError(RuntimeError):
 class Connection:
     """One keep-alive connection sending GET requests one at a time."""
 
-    def __init__(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter, host: str) -> None:
-        self.reader = reader
-        self.writer = writer
-        self.host = host
+    def __init__(self, hostname: str, port: int, timeout: float) -> None:
+        self.hostname = hostname
+        self.port = port
+        self.host = f"{hostname}:{port}"
+        self.timeout = timeout
+        self.reader: asyncio.StreamReader | None = None
+        self.writer: asyncio.StreamWriter | None = None
 
     @classmethod
-    async def open(cls, url: str) -> Connection:
+    async def open(cls, url: str, timeout: float = 30.0) -> Connection:
         """Connects to the server of `url` (http only)."""
         parts = urlsplit(url)
         if parts.scheme != "http" or parts.hostname is None:
             raise ValueError(f"only http:// URLs are supported: {url}")
-        port = parts.port or 80
-        reader, writer = await asyncio.open_connection(parts.hostname, port, limit=1 << 20)
-        return cls(reader, writer, f"{parts.hostname}:{port}")
+        conn = cls(parts.hostname, parts.port or 80, timeout)
+        await conn._connect()
+        return conn
+
+    async def _connect(self) -> None:
+        self.reader, self.writer = await asyncio.open_connection(self.hostname, self.port, limit=1 << 20)
 
     async def get(self, path: str) -> tuple[int, bytes]:
-        """(status, body) of one GET."""
+        """(status, body) of one GET; reconnects once if the server had closed the idle connection."""
+        # asyncio.timeout, not wait_for: wait_for wraps each call in a task, which doubled this client's CPU.
+        try:
+            async with asyncio.timeout(self.timeout):
+                return await self._get(path)
+        except (asyncio.IncompleteReadError, ConnectionResetError) as exc:
+            if isinstance(exc, asyncio.IncompleteReadError) and exc.partial:
+                raise ProtocolError("the server closed the connection mid-reply") from exc
+            await self.close()
+            await self._connect()
+            async with asyncio.timeout(self.timeout):
+                return await self._get(path)
+
+    async def _get(self, path: str) -> tuple[int, bytes]:
+        assert self.reader is not None and self.writer is not None
         self.writer.write(f"GET {path} HTTP/1.1\r\nHost: {self.host}\r\n\r\n".encode())
         head = await self.reader.readuntil(b"\r\n\r\n")
         status_line, _, header_block = head.partition(b"\r\n")
@@ -44,17 +65,25 @@ class Connection:
             status = int(status_line.split(b" ", 2)[1])
         except (IndexError, ValueError) as exc:
             raise ProtocolError(f"bad status line {status_line[:80]!r}") from exc
-        length = -1
+        length, closing = -1, False
         for line in header_block.split(b"\r\n"):
             name, _, value = line.partition(b":")
-            if name.lower() == b"content-length":
+            name = name.strip().lower()
+            if name == b"content-length":
                 length = int(value)
-                break
+            elif name == b"connection":
+                closing = b"close" in value.lower()
         if length < 0:
             raise ProtocolError("reply without Content-Length")
-        return status, await self.reader.readexactly(length)
+        body = await self.reader.readexactly(length)
+        if closing:
+            await self.close()
+            await self._connect()
+        return status, body
 
     async def close(self) -> None:
         """Closes the connection."""
-        self.writer.close()
-        await self.writer.wait_closed()
+        if self.writer is not None:
+            self.writer.close()
+            with contextlib.suppress(OSError):
+                await self.writer.wait_closed()

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ipaddress
 from dataclasses import dataclass
 
 from services.common.env import Env
@@ -57,7 +58,21 @@ class GatewayConfig:
             cors_origins=origins,
             access_log=env.flag("GATEWAY_ACCESS_LOG", False),
             max_waiters=env.integer("GATEWAY_MAX_WAITERS", 512, 1, 100_000),
-            forwarded_allow_ips=env.text("GATEWAY_FORWARDED_ALLOW_IPS", "").strip(),
+            forwarded_allow_ips=_proxies(env),
         )
         env.check()
         return cfg
+
+
+def _proxies(env: Env) -> str:
+    """GATEWAY_FORWARDED_ALLOW_IPS, checked: a mistyped entry would otherwise silently trust nobody."""
+    value = env.text("GATEWAY_FORWARDED_ALLOW_IPS", "").strip()
+    entries = [e.strip() for e in value.split(",") if e.strip()]
+    for entry in entries:
+        if entry == "*":
+            continue
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            env.problems.append(f"GATEWAY_FORWARDED_ALLOW_IPS: {entry!r} is not an IP address, a CIDR or '*'")
+    return ",".join(entries)

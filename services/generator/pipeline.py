@@ -12,7 +12,6 @@ question repeats a recent one. No partial QAP is ever produced.
 
 from __future__ import annotations
 
-import asyncio
 import random
 import uuid
 from dataclasses import dataclass, field
@@ -21,7 +20,7 @@ from services.common.llm import LlmClient, LlmUsage, usage_scope
 from services.common.llm_errors import LlmError
 from services.generator import prompts
 from services.generator.assemble import RankedAnswer, assemble
-from services.generator.chains import Chains, Slot
+from services.generator.chains import Chains, Slot, all_or_none
 from services.generator.dedupe import Deduper
 from services.generator.merge import MergeError
 from services.generator.stages import StageClock
@@ -135,18 +134,13 @@ class Pipeline:
                                             temperature=0.0, top_p=0.9, max_tokens=8192)
             return reply.text.strip()
 
-        async def rewritten(level: str, slot: Slot) -> tuple[str, PageCheck]:
-            text = await chains.clock.measure("augment", rewrite(level))
+        async def chain(level: str, slot: Slot) -> tuple[str, PageCheck]:
+            text = question if level == "ORIGINAL" else await chains.clock.measure("augment", rewrite(level))
             return text, await chains.checked(prompts.answer(text), text, slot)
 
         slots = chains.slots(len(QUESTION_LEVELS))
-        original, rewrites = await asyncio.gather(
-            chains.checked(prompts.answer(question), question, slots[0]),
-            asyncio.gather(*(rewritten(level, slot) for level, slot in zip(QUESTION_LEVELS[1:], slots[1:],
-                                                                            strict=True))))
-        checks = [original] + [check for _, check in rewrites]
-        questions = [question] + [text for text, _ in rewrites]
-        return self._ranked(checks, QUESTION_LEVELS, questions, outcome)
+        done = await all_or_none(*(chain(level, slot) for level, slot in zip(QUESTION_LEVELS, slots, strict=True)))
+        return self._ranked([check for _, check in done], QUESTION_LEVELS, [text for text, _ in done], outcome)
 
     async def _change_answers(self, question: str, chains: Chains, outcome: Outcome) -> list[RankedAnswer]:
         slots = chains.slots(len(ANSWER_LEVELS))
@@ -155,7 +149,7 @@ class Pipeline:
         if not base.clean:
             raise Dropped("rank0_not_clean", f"the base answer still fails after repair: {base.messages[:2]}")
         files = [{"filename": "index.html", "content": base.html, "language": "html"}]
-        rewrites = await asyncio.gather(*(
+        rewrites = await all_or_none(*(
             chains.checked(prompts.augment_answer(level, question, files), question, slot, stage="augment")
             for level, slot in zip(ANSWER_LEVELS[1:], slots[1:], strict=True)))
         return self._ranked([base, *rewrites], ANSWER_LEVELS, [question] * 4, outcome)

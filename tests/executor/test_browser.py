@@ -154,6 +154,14 @@ async def test_frozen_page_hits_the_time_limit_and_the_browser_recovers(executor
         assert (await run(executor, CLEAN)).outcome == pb.OUTCOME_OK
 
 
+async def test_a_page_that_hangs_after_load_hits_the_time_limit(executor: Running) -> None:
+    # The page loads, then its renderer never answers again: every later step must stay within the wall time.
+    page = "<html><body><script>setTimeout(() => { for (;;) {} }, 50);</script></body></html>"
+    result = await executor.stub.Execute(html(page, limits=pb.Limits(wall_seconds=1.5)), timeout=15)
+    assert result.outcome == pb.OUTCOME_TIME_LIMIT, result.message
+    assert (await run(executor, CLEAN)).outcome == pb.OUTCOME_OK
+
+
 async def test_nothing_carries_over_between_pages(executor: Running) -> None:
     writer = ("<html><body><script>\nlocalStorage.setItem('k', 'v'); document.cookie = 'c=1';\n"
               "window.leak = 1; setInterval(() => { throw new Error('old timer'); }, 50);\n</script></body></html>")

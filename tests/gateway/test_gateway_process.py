@@ -11,9 +11,12 @@ import time
 from pathlib import Path
 
 import httpx
+import pytest
 from redis.asyncio import Redis
 from starlette.types import Receive, Scope, Send
 
+from services.common.env import ConfigError, Env
+from services.gateway.config import GatewayConfig
 from services.gateway.server import HttpServer
 from tests.redisproc import RedisProcess, free_port
 
@@ -88,3 +91,10 @@ async def test_forwarded_for_names_the_caller_only_from_trusted_proxies() -> Non
     assert await _caller_seen("") == "127.0.0.1"
     assert await _caller_seen("10.0.0.0/8") == "127.0.0.1"
     assert await _caller_seen("127.0.0.1") == "10.1.2.3"
+
+
+def test_trusted_proxies_are_checked_at_start() -> None:
+    good = GatewayConfig.from_env(Env({"GATEWAY_FORWARDED_ALLOW_IPS": " 10.0.0.0/8, 127.0.0.1 ,*"}))
+    assert good.forwarded_allow_ips == "10.0.0.0/8,127.0.0.1,*"
+    with pytest.raises(ConfigError, match="GATEWAY_FORWARDED_ALLOW_IPS: 'ingress' is not an IP address"):
+        GatewayConfig.from_env(Env({"GATEWAY_FORWARDED_ALLOW_IPS": "10.0.0.0/8,ingress"}))

@@ -86,3 +86,19 @@ async def test_at_most_in_flight_batches_run_at_once(in_flight: int) -> None:
     coalescer: Coalescer[int, int] = Coalescer(flush, max_batch=2, in_flight=in_flight)
     assert await asyncio.gather(*(coalescer.submit(i) for i in range(12))) == list(range(12))
     assert peak == in_flight
+
+
+async def test_an_item_queued_as_the_last_flush_ends_is_still_flushed() -> None:
+    async def flush(items: list[int]) -> list[int]:
+        await asyncio.sleep(0)
+        return items
+
+    coalescer: Coalescer[int, int] = Coalescer(flush, max_batch=8, in_flight=1)
+    later: list[asyncio.Future[int]] = []
+    first = coalescer.enqueue(1)
+    # A result's callbacks run before the flushing task is reported done: an item queued from one must not
+    # wait behind a task that has finished but is still counted as in flight.
+    first.add_done_callback(lambda _: later.append(coalescer.enqueue(2)))
+    assert await first == 1
+    assert await asyncio.wait_for(later[0], 2) == 2
+    await coalescer.close()

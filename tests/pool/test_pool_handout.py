@@ -48,6 +48,18 @@ async def test_ack_soon_logs_the_delivery_without_the_caller_waiting(handouts: H
     assert await redis.zcard(keys.LEASES) == 0 and await redis.hlen(keys.INFLIGHT) == 0
 
 
+async def test_close_records_acknowledgements_kept_from_an_outage(handouts: HandOuts, pool: Pool,
+                                                                  redis: Redis) -> None:
+    [cids] = await _fill(pool, 1)
+    claim = await handouts.take("validator-c", 0)
+    assert claim is not None
+    # What ack_soon keeps when Redis did not answer; the maintenance loop is already stopped at shutdown.
+    handouts._unacked.append((claim.lease, "v1", claim.caller, ",".join(claim.cids)))
+    await handouts.close()
+    [(_, fields)] = await redis.xrange(keys.DELIVERIES)
+    assert fields[b"ids"].decode().split(",") == cids and await redis.zcard(keys.LEASES) == 0
+
+
 async def test_concurrent_takers_each_get_a_different_qap(handouts: HandOuts, pool: Pool) -> None:
     pushed = await _fill(pool, 60)
     claims = await asyncio.gather(*(handouts.take(f"c{i}", 0) for i in range(80)))

@@ -52,6 +52,14 @@ class Coalescer(Generic[T, R]):
         return future
 
     async def _run(self) -> None:
+        try:
+            await self._drain()
+        finally:
+            # Leave the in-flight set the moment the queue is found empty (no await in between): an item queued
+            # later in this loop iteration must see a free slot, not a task that is done but not yet discarded.
+            self._tasks.discard(asyncio.current_task())
+
+    async def _drain(self) -> None:
         while self._queue:
             batch, self._queue = self._queue[: self._max], self._queue[self._max:]
             try:

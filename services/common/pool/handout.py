@@ -227,12 +227,15 @@ class HandOuts:
 
     async def maintain(self) -> tuple[int, int]:
         """Retries kept acknowledgements, then sweeps; returns (dead-lettered, requeued)."""
+        await self._retry_unacked()
+        return await self.sweep()
+
+    async def _retry_unacked(self) -> None:
         while self._unacked:
             batch = self._unacked[:SWEEP_BATCH]
             await self._ack_batch(batch)
             del self._unacked[: len(batch)]
             log.info("late acknowledgements recorded", extra={"count": len(batch)})
-        return await self.sweep()
 
     async def _ack_batch(self, items: list[tuple[str, str, str, str]]) -> list[str]:
         args: list[Any] = [self.cfg.delivery_log_max]
@@ -259,9 +262,14 @@ class HandOuts:
         return done
 
     async def close(self) -> None:
-        """Finishes the claims and acknowledgements still in flight."""
+        """Finishes the claims and acknowledgements still in flight, and retries kept ones once more."""
         await self._claims.close()
         await self._acks.close()
+        try:
+            await self._retry_unacked()
+        except PoolUnavailable:
+            log.error("hand-outs sent but never acknowledged; their leases will expire into the dead-letter list",
+                      extra={"count": len(self._unacked)})
 
     async def sweep(self) -> tuple[int, int]:
         """Dead-letters expired leases and requeues abandoned claims; returns (dead-lettered, requeued)."""

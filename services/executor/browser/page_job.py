@@ -31,7 +31,7 @@ KEY_EVENTS = {"keydown", "keyup", "keypress"}
 DRAG_EVENTS = {"mousedown", "mousemove", "mouseup", "pointerdown", "pointermove", "pointerup", "wheel"}
 FRAME = re.compile(r"\((?P<url>[^()\s]+):(?P<line>\d+):(?P<col>\d+)\)|at (?P<url2>\S+):(?P<line2>\d+):(?P<col2>\d+)")
 MAX_CONSOLE = 100
-# Least time the page runs after its last interaction before its errors are collected.
+# Least time the page runs after its last interaction before its errors are collected (or half the settle time).
 AFTER_LAST_ACTION_SECONDS = 0.1
 # An animating page must draw at least this many frames per settle second (2/3 of a 60 Hz display); on a busy
 # host it gets up to one more settle time to catch up, so frame-dependent bugs are not missed under load.
@@ -191,33 +191,40 @@ async def settle_frames(page: Page, settle: float, frames_before: int, deadline:
         await asyncio.sleep(FRAME_POLL_SECONDS)
 
 
+async def _drive(page: Page, collector: Collector, entry: str, options: pb.BrowserOptions,
+                 deadline: float) -> bytes:
+    """Load, settle, interact, settle, collect; returns the screenshot (empty unless asked for)."""
+    settle = options.settle_seconds or 0.5
+    await page.goto(f"{collector.origin}/{entry}", wait_until="load", timeout=(deadline - time.monotonic()) * 1000)
+    await asyncio.sleep(settle)
+    frames = await settle_frames(page, settle, 0, deadline)
+    collector.phase = pb.BROWSER_PHASE_INTERACTION
+    interaction_start = time.monotonic()
+    try:
+        await interact(page, options, deadline, list(collector.files.values()))
+    except PlaywrightError as exc:
+        if not options.steps:
+            raise
+        collector.errors.append(pb.BrowserError(kind="interaction", message=str(exc).splitlines()[0],
+                                                phase=collector.phase))
+    # The page keeps running while it is driven, so the settle time counts from the first action; the last
+    # action still gets half of it (0.1 s at least) for the errors it causes (handlers, timers, frames).
+    after_last = min(settle, max(AFTER_LAST_ACTION_SECONDS, settle / 2))
+    tail = max(settle - (time.monotonic() - interaction_start), after_last)
+    await asyncio.sleep(min(tail, max(0.0, deadline - time.monotonic())))
+    await settle_frames(page, settle, frames, deadline)
+    enrich(collector, await page.evaluate(RECORDS_SCRIPT))
+    shot = await page.screenshot(type="png") if options.screenshot else b""
+    collector.finished = True
+    return shot
+
+
 async def run_page(page: Page, collector: Collector, entry: str, options: pb.BrowserOptions,
                    wall: float) -> tuple[pb.Outcome.ValueType, str, bytes]:
     """Drives one job; returns (outcome if the run itself failed, message, screenshot)."""
-    deadline = time.monotonic() + wall
-    settle = options.settle_seconds or 0.5
     try:
-        await page.goto(f"{collector.origin}/{entry}", wait_until="load", timeout=wall * 1000)
-        await asyncio.sleep(settle)
-        frames = await settle_frames(page, settle, 0, deadline)
-        collector.phase = pb.BROWSER_PHASE_INTERACTION
-        interaction_start = time.monotonic()
-        try:
-            await asyncio.wait_for(interact(page, options, deadline, list(collector.files.values())),
-                                   max(0.1, deadline - time.monotonic()))
-        except PlaywrightError as exc:
-            if not options.steps:
-                raise
-            collector.errors.append(pb.BrowserError(kind="interaction", message=str(exc).splitlines()[0],
-                                                    phase=collector.phase))
-        # The page keeps running while it is driven, so the settle time counts from the first action; the
-        # last action still gets a moment for the errors it causes (handlers, the next frames) to surface.
-        tail = max(settle - (time.monotonic() - interaction_start), min(settle, AFTER_LAST_ACTION_SECONDS))
-        await asyncio.sleep(min(tail, max(0.0, deadline - time.monotonic())))
-        await settle_frames(page, settle, frames, deadline)
-        enrich(collector, await page.evaluate(RECORDS_SCRIPT))
-        shot = await page.screenshot(type="png") if options.screenshot else b""
-        collector.finished = True
+        # One bound for the whole job: a page that hogs its renderer would otherwise stall any evaluate forever.
+        shot = await asyncio.wait_for(_drive(page, collector, entry, options, time.monotonic() + wall), wall)
         return pb.OUTCOME_OK, "", shot
     except TimeoutError:
         return pb.OUTCOME_TIME_LIMIT, f"the page did not finish within {wall:g} s", b""

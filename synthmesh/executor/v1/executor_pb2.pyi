@@ -422,7 +422,7 @@ class BrowserOptions(_message.Message):
     """Return a PNG screenshot taken after the interaction phase."""
     settle_seconds: _builtins.float
     """Time to let the page run (timers, animation frames) after load, and again from the first interaction
-    (at least 0.1 s after the last one); 0 means 0.5 s. An animating page that drew fewer than 40 frames
+    (and at least half of it, 0.1 s minimum, after the last one); 0 means 0.5 s. An animating page that drew fewer than 40 frames
     per settle second (a busy host) runs up to one more settle time to catch up.
     """
     auto_interact: _builtins.bool
