@@ -17,7 +17,7 @@ import time
 from collections.abc import Awaitable, Callable
 from typing import Any
 
-from playwright.async_api._generated import Page
+from playwright.async_api import Page
 
 from services.common.clients import channel
 from services.executor.browser import page_job
