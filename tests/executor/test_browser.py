@@ -93,6 +93,17 @@ async def test_a_page_starved_of_frames_runs_until_it_has_drawn_enough(executor:
     assert [e.name for e in result.browser_errors] == ["TypeError"]
 
 
+async def test_a_drag_on_a_canvas_reaches_its_move_handler(executor: Running) -> None:
+    page = ("<html><body><canvas id='c' width='300' height='300'></canvas><script>\n"
+            "let down = false, moves = 0;\nconst c = document.getElementById('c');\n"
+            "c.addEventListener('mousedown', () => { down = true; });\n"
+            "c.addEventListener('mouseup', () => { down = false; });\n"
+            "c.addEventListener('mousemove', () => { if (down && ++moves === 2) { dragged.explode(); } });\n"
+            "</script></body></html>")
+    result = await run(executor, page, browser=pb.BrowserOptions(auto_interact=True, settle_seconds=0.2))
+    assert [(e.name, e.phase) for e in result.browser_errors] == [("ReferenceError", pb.BROWSER_PHASE_INTERACTION)]
+
+
 async def test_error_in_key_handler_is_found_by_interaction(executor: Running) -> None:
     page = ("<html><body><script>\ndocument.addEventListener('keydown', (e) => {\n"
             "  if (e.key === 'ArrowUp') { undefinedThing.move(); }\n});\n</script></body></html>")

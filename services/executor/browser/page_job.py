@@ -37,6 +37,9 @@ AFTER_LAST_ACTION_SECONDS = 0.1
 # host it gets up to one more settle time to catch up, so frame-dependent bugs are not missed under load.
 MIN_FRAMES_PER_SECOND = 40
 FRAME_POLL_SECONDS = 0.05
+# Mouse moves of a drag: Chromium answers each move at the page's next animation frame, so every step costs a
+# frame (measured ≈ 100 ms per 5-step drag on a busy host); two still give the handlers a move in between.
+DRAG_STEPS = 2
 
 
 @dataclass
@@ -157,7 +160,7 @@ async def interact(page: Page, options: pb.BrowserOptions, deadline: float, sour
             x, y, w, h = canvas["x"], canvas["y"], canvas["width"], canvas["height"]
             await page.mouse.move(x - w / 4, y - h / 4)
             await page.mouse.down()
-            await page.mouse.move(x + w / 4, y + h / 4, steps=5)
+            await page.mouse.move(x + w / 4, y + h / 4, steps=DRAG_STEPS)
             await page.mouse.up()
             await page.mouse.wheel(0, 120)
 
