@@ -7,11 +7,8 @@ seed still determines the whole QAP whatever order the chains finish in.
 
 from __future__ import annotations
 
-import asyncio
 import random
-from collections.abc import Awaitable
 from dataclasses import dataclass
-from typing import TypeVar
 
 from pydantic import BaseModel
 
@@ -19,23 +16,6 @@ from services.common.llm import LlmClient
 from services.generator.merge import SourceFile, merge
 from services.generator.stages import StageClock
 from services.generator.verify import PageCheck, Verifier
-
-T = TypeVar("T")
-
-
-async def all_or_none(*work: Awaitable[T]) -> list[T]:
-    """Runs `work` concurrently; when one fails, the others are cancelled (and awaited) before it re-raises.
-
-    A dropped QAP must not leave sibling chains spending LLM calls, browser time and repairs in the background.
-    """
-    tasks = [asyncio.ensure_future(item) for item in work]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise
 
 
 class CodeFile(BaseModel):

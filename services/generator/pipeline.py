@@ -16,11 +16,12 @@ import random
 import uuid
 from dataclasses import dataclass, field
 
+from services.common.concurrency import all_of
 from services.common.llm import LlmClient, LlmUsage, usage_scope
 from services.common.llm_errors import LlmError
 from services.generator import prompts
 from services.generator.assemble import RankedAnswer, assemble
-from services.generator.chains import Chains, Slot, all_or_none
+from services.generator.chains import Chains, Slot
 from services.generator.dedupe import Deduper
 from services.generator.merge import MergeError
 from services.generator.stages import StageClock
@@ -139,7 +140,7 @@ class Pipeline:
             return text, await chains.checked(prompts.answer(text), text, slot)
 
         slots = chains.slots(len(QUESTION_LEVELS))
-        done = await all_or_none(*(chain(level, slot) for level, slot in zip(QUESTION_LEVELS, slots, strict=True)))
+        done = await all_of([chain(level, slot) for level, slot in zip(QUESTION_LEVELS, slots, strict=True)])
         return self._ranked([check for _, check in done], QUESTION_LEVELS, [text for text, _ in done], outcome)
 
     async def _change_answers(self, question: str, chains: Chains, outcome: Outcome) -> list[RankedAnswer]:
@@ -149,9 +150,9 @@ class Pipeline:
         if not base.clean:
             raise Dropped("rank0_not_clean", f"the base answer still fails after repair: {base.messages[:2]}")
         files = [{"filename": "index.html", "content": base.html, "language": "html"}]
-        rewrites = await all_or_none(*(
+        rewrites = await all_of([
             chains.checked(prompts.augment_answer(level, question, files), question, slot, stage="augment")
-            for level, slot in zip(ANSWER_LEVELS[1:], slots[1:], strict=True)))
+            for level, slot in zip(ANSWER_LEVELS[1:], slots[1:], strict=True)])
         return self._ranked([base, *rewrites], ANSWER_LEVELS, [question] * 4, outcome)
 
     def _ranked(self, checks: list[PageCheck], levels: tuple[str, ...], questions: list[str],

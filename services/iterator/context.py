@@ -7,13 +7,12 @@ executed by the executor service over gRPC, and every step is emitted as an even
 
 from __future__ import annotations
 
-import asyncio
 import json
 import random
 import time
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from services.common.llm import LlmClient, LlmUsage
 from services.iterator.candidates import Candidate, scored
@@ -22,7 +21,6 @@ from synthmesh.executor.v1 import executor_pb2_grpc
 from synthmesh.iterator.v1 import iterator_pb2 as pb
 
 Message = dict[str, Any]
-T = TypeVar("T")
 
 
 class BudgetExhausted(Exception):
@@ -190,15 +188,3 @@ class RunContext:
         return pb.Usage(llm_calls=u.calls, prompt_tokens=u.prompt_tokens, completion_tokens=u.completion_tokens,
                         cost_usd=u.cost_usd, wall_seconds=self.elapsed(), programs=self.programs,
                         executions=self.executions)
-
-
-async def all_of(coroutines: Sequence[Coroutine[Any, Any, T]]) -> list[T]:
-    """Runs coroutines concurrently; the first failure cancels the others and is raised as itself."""
-    tasks = [asyncio.ensure_future(c) for c in coroutines]
-    try:
-        return list(await asyncio.gather(*tasks))
-    except BaseException:
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-        raise

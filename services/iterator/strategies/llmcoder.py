@@ -14,10 +14,11 @@ import math
 from dataclasses import dataclass, field
 from typing import Any
 
+from services.common.concurrency import all_of
 from services.common.llm_parse import extract_code_block
 from services.iterator.analyzers import Analysis, analyze
 from services.iterator.candidates import Candidate, scored
-from services.iterator.context import RunContext, all_of
+from services.iterator.context import RunContext
 from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.iterator.v1 import iterator_pb2 as pb
 

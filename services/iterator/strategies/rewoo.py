@@ -12,10 +12,11 @@ from __future__ import annotations
 import asyncio
 import time
 
+from services.common.concurrency import all_of
 from services.iterator import prompts
 from services.iterator.candidates import Candidate, feedback
 from services.iterator.code import files_from_reply, render_files
-from services.iterator.context import BudgetExhausted, RunContext, all_of
+from services.iterator.context import BudgetExhausted, RunContext
 from services.iterator.strategies.rewoo_plan import TOOLS, PlanError, Step, parse, substitute
 from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.iterator.v1 import iterator_pb2 as pb

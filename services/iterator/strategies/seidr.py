@@ -10,10 +10,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from services.common.concurrency import all_of
 from services.iterator import prompts
 from services.iterator.candidates import Candidate, feedback, worst_case
 from services.iterator.code import files_from_reply
-from services.iterator.context import RunContext, all_of
+from services.iterator.context import RunContext
 from services.iterator.selection import lexicase, tournament
 from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.iterator.v1 import iterator_pb2 as pb

@@ -1,4 +1,4 @@
-"""Answer chains run together and fail together: a dropped QAP leaves no chain running behind it."""
+"""Work run together fails together: a failed step leaves nothing running behind it."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from services.generator.chains import all_or_none
+from services.common.concurrency import all_of
 
 
 async def test_results_come_back_in_order() -> None:
@@ -14,7 +14,7 @@ async def test_results_come_back_in_order() -> None:
         await asyncio.sleep(delay)
         return v
 
-    assert await all_or_none(value(1, 0.02), value(2, 0.0), value(3, 0.01)) == [1, 2, 3]
+    assert await all_of([value(1, 0.02), value(2, 0.0), value(3, 0.01)]) == [1, 2, 3]
 
 
 async def test_one_failure_cancels_the_other_chains_before_it_is_raised() -> None:
@@ -33,5 +33,5 @@ async def test_one_failure_cancels_the_other_chains_before_it_is_raised() -> Non
         raise RuntimeError("dropped")
 
     with pytest.raises(RuntimeError, match="dropped"):
-        await all_or_none(slow(), failing())
+        await all_of([slow(), failing()])
     assert cancelled.is_set()  # already, not later in the background
