@@ -54,7 +54,7 @@ async def test_close_records_acknowledgements_kept_from_an_outage(handouts: Hand
     claim = await handouts.take("validator-c", 0)
     assert claim is not None
     # What ack_soon keeps when Redis did not answer; the maintenance loop is already stopped at shutdown.
-    handouts._unacked.append((claim.lease, "v1", claim.caller, ",".join(claim.cids)))
+    handouts._unacked.append(claim.ack_item())
     await handouts.close()
     [(_, fields)] = await redis.xrange(keys.DELIVERIES)
     assert fields[b"ids"].decode().split(",") == cids and await redis.zcard(keys.LEASES) == 0

@@ -62,6 +62,10 @@ class Claim:
     body: dict[str, Any]
     cids: tuple[str, ...]
 
+    def ack_item(self) -> tuple[str, str, str, str]:
+        """What the ACK script records for this hand-out: lease, pool, caller and the comma-joined cids."""
+        return (self.lease, "v1", self.caller, ",".join(self.cids))
+
 
 class HandOuts:
     """v1 hand-outs over the pool's command client and a blocking client for waits.
@@ -199,7 +203,7 @@ class HandOuts:
         If Redis does not answer, the acknowledgement is kept and retried by `maintain()`, so the delivery log
         stays complete across an outage (marked late if the lease expired meanwhile); PoolUnavailable is raised.
         """
-        item = (claim.lease, "v1", claim.caller, ",".join(claim.cids))
+        item = claim.ack_item()
         try:
             return await self._acks.submit(item)
         except PoolUnavailable:
@@ -213,7 +217,7 @@ class HandOuts:
         The acknowledgement rides on the next batch; if Redis does not answer it is kept for `maintain()` to retry,
         exactly as with `ack`. `close()` waits for acknowledgements still in flight.
         """
-        item = (claim.lease, "v1", claim.caller, ",".join(claim.cids))
+        item = claim.ack_item()
         self._acks.enqueue(item).add_done_callback(lambda done: self._acked(item, done))
 
     def _acked(self, item: tuple[str, str, str, str], done: asyncio.Future[str]) -> None:
