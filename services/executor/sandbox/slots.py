@@ -134,9 +134,16 @@ class Slot:
         assert self.proc.stdin and self.proc.stdout
         if self.spec.mode == "bwrap":
             if self.group:
-                self.group.ensure()
-                for procs in self.group.procs_files():
-                    procs.write_text(str(self.proc.pid))
+                try:
+                    self.group.ensure()
+                    for procs in self.group.procs_files():
+                        procs.write_text(str(self.proc.pid))
+                except OSError as exc:
+                    # Seen when a recycled slot's new shell was already gone (ESRCH): a failed start, which the
+                    # pool retries, not an error that escapes into the job whose end triggered the recycle.
+                    await self.stop()
+                    raise SlotError(f"slot {self.index} could not join its cgroup ({exc}): "
+                                    f"{self.diagnostics()}") from exc
             self.proc.stdin.write(b"go\n")
         try:
             line = await asyncio.wait_for(self.proc.stdout.readline(), READY_TIMEOUT)
