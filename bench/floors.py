@@ -44,7 +44,7 @@ from services.common.env import Env
 from services.common.llm import LlmClient
 from services.common.llm_config import LlmConfig
 from services.evaluator.datasets import humaneval
-from services.executor.config import ExecutorConfig
+from services.executor.config import DEFAULT_CHROMIUM, ExecutorConfig
 from services.executor.sandbox.slots import PRELOAD
 from services.executor.server import Executor
 from synthmesh.executor.v1 import executor_pb2 as pb
@@ -135,7 +135,7 @@ async def python_floors(stub: executor_pb2_grpc.ExecutorServiceStub, count: int,
 def chromium_process(port_file: Path, home: str) -> subprocess.Popen[bytes]:
     port_file.unlink(missing_ok=True)
     return subprocess.Popen(
-        ["/usr/bin/chromium", "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--mute-audio",
+        [DEFAULT_CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--mute-audio",
          "--disable-extensions", "--disable-background-networking", "--disable-component-update",
          "--disable-site-isolation-trials", f"--user-data-dir={home}", "--remote-debugging-port=0", "about:blank"],
         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)

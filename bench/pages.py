@@ -2,7 +2,7 @@
 
 The reference does the same work as the executor for each page (load from a routed origin, the same
 auto-interaction, the same settle time, error capture) but launches and closes Chromium every time, which is
-what a checker without a warm pool does.
+what a checker without a warm pool does. Both use the same Chromium binary, so the ratio is the warm pool's.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from playwright.async_api import async_playwright
 from services.executor.browser.page_job import interact
 from services.executor.browser.pool import BASE_FLAGS, BLACKHOLE_FLAGS
 from services.executor.browser.scripts import INIT_SCRIPT
+from services.executor.config import DEFAULT_CHROMIUM
 from synthmesh.executor.v1 import executor_pb2 as pb
 
 _CANVAS = """<!DOCTYPE html><html><head><style>body{margin:0;background:#%(bg)s}canvas{display:block}</style></head>
@@ -54,7 +55,7 @@ async def reference_page_run(page: str, settle: float) -> int:
     """Launches Chromium for one page, checks it like the executor does, closes it; returns errors found."""
     errors: list[str] = []
     async with async_playwright() as p:
-        browser = await p.chromium.launch(executable_path="/usr/bin/chromium", args=BASE_FLAGS + BLACKHOLE_FLAGS)
+        browser = await p.chromium.launch(executable_path=DEFAULT_CHROMIUM, args=BASE_FLAGS + BLACKHOLE_FLAGS)
         try:
             context = await browser.new_context(viewport={"width": 800, "height": 800})
             await context.add_init_script(INIT_SCRIPT)

@@ -7,10 +7,11 @@ cd "$(dirname "$0")/.."
 SUDO=""
 if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
 
-# redis-server: the pool (and tests); bubblewrap: the sandbox; chromium: HTML answers; nodejs: JavaScript jobs;
+# redis-server: the pool (and tests); bubblewrap: the sandbox; chromium-headless-shell: HTML answers (Debian's
+# build of Chromium's headless shell); nodejs: JavaScript jobs;
 # util-linux (unshare, setpriv): the browser launcher, and children of `synthmesh up` that die with it;
 # tini: a subreaper init for containers.
-PACKAGES="python3 python3-venv python3-dev gcc redis-server bubblewrap chromium nodejs util-linux iproute2 tini git"
+PACKAGES="python3 python3-venv python3-dev gcc redis-server bubblewrap chromium-headless-shell nodejs util-linux iproute2 tini git"
 missing=""
 for pkg in $PACKAGES; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing="$missing $pkg"

@@ -7,7 +7,7 @@
 # then gVisor plus the executor's no-egress NetworkPolicy, as sandbox.md §8 expects. The proxy-blackhole
 # flags Playwright passes apply either way.
 set -eu
-chromium="${SYNTHMESH_CHROMIUM_BINARY:-/usr/bin/chromium}"
+chromium="${SYNTHMESH_CHROMIUM_BINARY:-/usr/bin/chromium-headless-shell}"
 if /usr/bin/unshare --user --map-root-user --pid --net --fork /usr/bin/true 2>/dev/null; then
   exec "$chromium" "$@"
 fi

@@ -11,6 +11,10 @@ from services.common.settings import ServerSettings
 from services.executor.sandbox.pool import PoolSettings
 
 MIB = 1024 * 1024
+# Debian's build of Chromium's headless shell (package chromium-headless-shell, from the same source and version
+# as package chromium). Without the full browser's UI layer it spends about half the CPU per page load and per
+# DevTools call (bench/floors.py; README, "Benchmarks"), which is what HTML jobs are bound by.
+DEFAULT_CHROMIUM = "/usr/bin/chromium-headless-shell"
 
 
 @dataclass(frozen=True)
@@ -83,7 +87,7 @@ class ExecutorConfig:
             browser_slots=env.integer("EXECUTOR_BROWSER_SLOTS", min(slots, 4), 0, 64),
             browser_pages=env.integer("EXECUTOR_BROWSER_PAGES", 8, 1, 64),
             browser_uid=env.integer("EXECUTOR_BROWSER_UID", 60999, 1000, 2**31 - 1),
-            chromium=env.text("EXECUTOR_CHROMIUM", "/usr/bin/chromium"),
+            chromium=env.text("EXECUTOR_CHROMIUM", DEFAULT_CHROMIUM),
             docker_image=env.text("EXECUTOR_DOCKER_IMAGE", "synthmesh-sandbox:latest"),
             docker_url=env.text("EXECUTOR_DOCKER_URL", ""),
         )

@@ -14,12 +14,13 @@ from dataclasses import dataclass, field
 
 import pytest
 
+from services.executor.config import DEFAULT_CHROMIUM
 from services.offline_llm import corpus
 from services.offline_llm.corpus import template
 from services.offline_llm.corpus.fallback import generic_entry
 from services.offline_llm.corpus.model import BUG_KINDS, Entry, Variant
 
-CHROMIUM = "/usr/bin/chromium"
+CHROMIUM = DEFAULT_CHROMIUM
 ARGS = ["--no-sandbox", "--headless", "--disable-gpu", "--disable-quic", "--no-first-run",
         "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 # Two pages at a time: the runners have two cores and each page renders a canvas at 60 fps.
@@ -27,7 +28,7 @@ WORKERS = 2
 
 pytestmark = [
     pytest.mark.slow,
-    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason="needs Debian's Chromium at /usr/bin/chromium"),
+    pytest.mark.skipif(not os.access(CHROMIUM, os.X_OK), reason=f"needs Debian's Chromium at {CHROMIUM}"),
 ]
 
 PRESS = """() => {

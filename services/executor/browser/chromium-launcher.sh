@@ -7,7 +7,7 @@
 set -eu
 uid="${SYNTHMESH_BROWSER_UID:?}"
 home="${SYNTHMESH_BROWSER_HOME:?}"
-chromium="${SYNTHMESH_CHROMIUM:-/usr/bin/chromium}"
+chromium="${SYNTHMESH_CHROMIUM:-/usr/bin/chromium-headless-shell}"
 for arg in "$@"; do
   case "$arg" in
     --user-data-dir=*) chown -R "$uid:$uid" "${arg#--user-data-dir=}" ;;
