@@ -33,7 +33,7 @@ SETUP_PACKAGES = {
     "python3-dev": "builder",  # headers for wheels built from source
     "gcc": "builder",
     "bubblewrap": "executor-os",  # the executor's hardened sandbox (bwrap mode)
-    "chromium": "executor-os",  # HTML jobs
+    "chromium-headless-shell": "executor-os",  # HTML jobs
     "nodejs": "executor-os",  # JavaScript jobs
     "util-linux": "executor-os",  # unshare/setpriv for the Chromium launcher and wrapper
     "redis-server": None,  # Redis runs from its own image (StatefulSet) or is Dojo's
@@ -193,9 +193,10 @@ def test_every_package_setup_sh_needs_is_placed(stages: dict[str, Stage]) -> Non
         if stage is not None:
             assert package in stages[stage].apt_packages(), f"{package} belongs in stage {stage}"
     executor = set().union(*(s.apt_packages() for s in _chain(stages, "executor")))
-    assert {"nodejs", "bubblewrap", "util-linux", "chromium", "python3", "tini"} <= executor
+    assert {"nodejs", "bubblewrap", "util-linux", "chromium-headless-shell", "python3", "tini"} <= executor
     runtime = set().union(*(s.apt_packages() for s in _chain(stages, "runtime")))
-    assert not {"chromium", "nodejs", "bubblewrap"} & runtime, "untrusted-code runtimes stay in the executor image"
+    untrusted_runtimes = {"chromium-headless-shell", "nodejs", "bubblewrap"}
+    assert not untrusted_runtimes & runtime, "untrusted-code runtimes stay in the executor image"
 
 
 def test_the_project_is_installed_from_the_repository(stages: dict[str, Stage]) -> None:
