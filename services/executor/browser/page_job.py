@@ -17,7 +17,7 @@ from typing import Any
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from services.executor.browser.scripts import DISCOVER_SCRIPT, FRAMES_SCRIPT, RECORDS_SCRIPT
+from services.executor.browser.scripts import DISCOVER_SCRIPT, END_SCRIPT, FRAMES_SCRIPT
 from synthmesh.executor.v1 import executor_pb2 as pb
 
 SITE = "synthmesh.test"
@@ -183,14 +183,18 @@ async def run_step(page: Page, step: pb.InteractionStep) -> None:
         await page.fill(step.selector, step.text, timeout=2000)
 
 
-async def settle_frames(page: Page, settle: float, frames_before: int, deadline: float) -> int:
-    """After a settle wait: lets an animating page that drew too few frames run longer; returns frames drawn."""
+async def settle_frames(page: Page, settle: float, frames_before: int, deadline: float,
+                        script: str = FRAMES_SCRIPT) -> dict[str, Any]:
+    """After a settle wait: lets an animating page that drew too few frames run longer.
+
+    Returns the last state `script` read: FRAMES_SCRIPT's `frames` and `animating`, and whatever else it reports.
+    """
     target = frames_before + int(settle * MIN_FRAMES_PER_SECOND)
     limit = min(time.monotonic() + settle, deadline)
     while True:
-        state = await page.evaluate(FRAMES_SCRIPT)
+        state: dict[str, Any] = await page.evaluate(script)
         if state["frames"] >= target or not state["animating"] or time.monotonic() >= limit:
-            return int(state["frames"])
+            return state
         await asyncio.sleep(FRAME_POLL_SECONDS)
 
 
@@ -200,7 +204,7 @@ async def _drive(page: Page, collector: Collector, entry: str, options: pb.Brows
     settle = options.settle_seconds or 0.5
     await page.goto(f"{collector.origin}/{entry}", wait_until="load", timeout=(deadline - time.monotonic()) * 1000)
     await asyncio.sleep(settle)
-    frames = await settle_frames(page, settle, 0, deadline)
+    frames = int((await settle_frames(page, settle, 0, deadline))["frames"])
     collector.phase = pb.BROWSER_PHASE_INTERACTION
     interaction_start = time.monotonic()
     try:
@@ -215,8 +219,8 @@ async def _drive(page: Page, collector: Collector, entry: str, options: pb.Brows
     after_last = min(settle, max(AFTER_LAST_ACTION_SECONDS, settle / 2))
     tail = max(settle - (time.monotonic() - interaction_start), after_last)
     await asyncio.sleep(min(tail, max(0.0, deadline - time.monotonic())))
-    await settle_frames(page, settle, frames, deadline)
-    enrich(collector, await page.evaluate(RECORDS_SCRIPT))
+    end = await settle_frames(page, settle, frames, deadline, END_SCRIPT)
+    enrich(collector, end["records"])
     shot = await page.screenshot(type="png") if options.screenshot else b""
     collector.finished = True
     return shot

@@ -109,3 +109,7 @@ FRAMES_SCRIPT = r"""
   return { frames: c.frames, animating: c.lastRequest >= 0 && performance.now() - c.lastRequest < 500 };
 }
 """
+
+# The end of a job: its frame state and its records in one round trip (each DevTools call costs the browser
+# process milliseconds of CPU), read again only if the page still owes frames.
+END_SCRIPT = f"() => Object.assign(({FRAMES_SCRIPT.strip()})(), {{ records: ({RECORDS_SCRIPT.strip()})() }})"
