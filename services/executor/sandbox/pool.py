@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
 # Requests queued per worker: with two, a worker never idles while this process reads its last reply.
 PIPELINE_DEPTH = 2
+# Longest pause between restarts of a slot that keeps failing to start (it is retried as long as the pool lives).
+RESTART_BACKOFF_MAX_SECONDS = 10.0
 
 
 class SandboxUnavailable(RuntimeError):
@@ -131,6 +133,9 @@ class SlotPool:
         self.waiting = 0
         self.recycled = 0
         self.sandbox_failures = 0
+        self.restart_failures = 0
+        self._recycles: set[asyncio.Task[None]] = set()
+        self._closing = False
 
     async def start(self) -> None:
         """Starts every slot; raises SandboxUnavailable if the first ones cannot start."""
@@ -189,19 +194,19 @@ class SlotPool:
             return await future
         except asyncio.CancelledError:
             if future.done() and not future.cancelled():
-                await self._release(future.result(), broken=False)
+                self._release(future.result(), broken=False)
             raise
 
-    async def _release(self, slot: Slot, broken: bool) -> None:
+    def _release(self, slot: Slot, broken: bool) -> None:
         slot.outstanding -= 1
         if broken or slot.jobs >= self.settings.recycle_after:
             slot.usable = False
-        if not slot.usable and slot.outstanding == 0 and not slot.recycling:
+        if not slot.usable and slot.outstanding == 0 and not slot.recycling and not self._closing:
+            # In the background: the job that used the slot last has its result and must not wait for a restart.
             slot.recycling = True
-            try:
-                await self._recycle(slot)
-            finally:
-                slot.recycling = False
+            task = asyncio.create_task(self._recycle(slot), name=f"recycle-slot-{slot.index}")
+            self._recycles.add(task)
+            task.add_done_callback(self._recycles.discard)
         self._dispatch()
 
     async def run(self, request: dict[str, Any], memory_bytes: int, max_processes: int) -> RunResult:
@@ -223,21 +228,37 @@ class SlotPool:
             log.warning("slot failed; recycling", extra={"slot": slot.index, "error": str(exc)})
             return RunResult({}, 0, sandbox_error=str(exc))
         finally:
-            await self._release(slot, broken)
+            self._release(slot, broken)
 
     async def _recycle(self, slot: Slot) -> None:
+        """Restarts a slot, retrying for as long as the pool lives.
+
+        The host may recover (memory, pids) and a slot given up on would stay dead; meanwhile jobs go to the
+        other slots, and health reports NOT_SERVING once no slot is alive.
+        """
         self.recycled += 1
-        await slot.stop()
-        for attempt in range(3):
-            try:
-                await slot.start()
-                return
-            except SlotError:
-                log.exception("slot restart failed", extra={"slot": slot.index, "attempt": attempt})
-                await asyncio.sleep(0.5 * (attempt + 1))
+        attempt = 0
+        try:
+            await slot.stop()
+            while not self._closing:
+                try:
+                    await slot.start()
+                    break
+                except SlotError:
+                    self.restart_failures += 1
+                    attempt += 1
+                    log.exception("slot restart failed", extra={"slot": slot.index, "attempt": attempt})
+                    await asyncio.sleep(min(RESTART_BACKOFF_MAX_SECONDS, 0.5 * attempt))
+        finally:
+            slot.recycling = False
+        self._dispatch()
 
     async def close(self) -> None:
         """Stops every slot and removes the cgroups and the runtime folder."""
+        self._closing = True
+        for task in list(self._recycles):
+            task.cancel()
+        await asyncio.gather(*self._recycles, return_exceptions=True)
         await asyncio.gather(*(slot.stop() for slot in self._slots), return_exceptions=True)
         for slot in self._slots:
             if slot.group:
