@@ -15,6 +15,7 @@ import pytest
 
 from services.evaluator.datasets import humaneval
 from services.evaluator.datasets.samples import SampleRow, read_samples, write_samples
+from services.evaluator.validation import DEFAULT_FACTOR, DEFAULT_FLOOR
 from synthmesh.evaluator.v1 import evaluator_pb2 as ev
 from tests.evaluator.conftest import Evaluator, metric
 from tests.procs import ROOT
@@ -56,9 +57,13 @@ async def test_canonical_solutions_all_pass(evaluator: Evaluator) -> None:
     assert metric(report, "unbiased_pass_at_k", 1) == 1.0
     assert metric(report, "any_of_k", 1) == 1.0
     assert len(report.problems) == 164 and all(p.verdicts == {"OK": 1} for p in report.problems)
-    # Every reference takes milliseconds, so the 1 s floor is every limit; the reference time was measured.
-    assert {p.time_limit_seconds for p in report.problems} == {1.0}
-    assert all(0 < p.reference_seconds < 0.25 for p in report.problems)
+    # EvalPlus's rule on the measured reference time: max(floor, factor × T_ref). References take milliseconds
+    # but HumanEval/75 (≈ 0.16 s alone, more on a busy machine), so nearly every limit is the floor.
+    for p in report.problems:
+        assert p.time_limit_seconds == pytest.approx(max(DEFAULT_FLOOR, DEFAULT_FACTOR * p.reference_seconds),
+                                                     abs=1e-4), p.task_id
+    assert sum(p.time_limit_seconds == DEFAULT_FLOOR for p in report.problems) >= 160
+    assert all(0 < p.reference_seconds < 1.0 for p in report.problems)
     assert progress[-1].done == progress[-1].total == 164 and progress[-1].passed == 164
     names = [m.name for m in report.metrics]
     assert "pass@1 (unbiased estimator, Chen et al. 2021)" in names and "any-of-1 (first k samples)" in names
