@@ -149,8 +149,7 @@ async def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     cores = os.cpu_count() or 1
-    config = ExecutorConfig.from_env({"EXECUTOR_SLOTS": str(cores), "EXECUTOR_BROWSER_SLOTS": str(cores),
-                                      "EXECUTOR_BROWSER_PAGES": "8", "DRAIN_SECONDS": "0"})
+    config = ExecutorConfig.from_env({"EXECUTOR_SLOTS": str(cores), "DRAIN_SECONDS": "0"})
     print(f"host: {platform.node()} {platform.machine()}, {cores} cores, python {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.2f}")
     executor = Executor(config)

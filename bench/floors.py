@@ -248,8 +248,7 @@ async def main() -> None:
     cores = os.cpu_count() or 1
     print(f"host: {platform.node()} {platform.machine()}, {cores} cores, load {os.getloadavg()[0]:.2f}; "
           "machine-wide CPU per item")
-    executor = Executor(ExecutorConfig.from_env({"EXECUTOR_SLOTS": str(cores), "EXECUTOR_BROWSER_SLOTS": str(cores),
-                                                 "EXECUTOR_BROWSER_PAGES": "8", "DRAIN_SECONDS": "0"}))
+    executor = Executor(ExecutorConfig.from_env({"EXECUTOR_SLOTS": str(cores), "DRAIN_SECONDS": "0"}))
     await executor.start()
     runtime = executor.runtime()
     chan = channel(f"127.0.0.1:{await runtime.start('127.0.0.1:0')}")

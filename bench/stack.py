@@ -78,14 +78,13 @@ async def offline_model(latency_ms: int) -> AsyncIterator[str]:
 
 
 @contextlib.asynccontextmanager
-async def mesh(latency_ms: int, settle_seconds: float, browser_pages: int = 8) -> AsyncIterator[Mesh]:
+async def mesh(latency_ms: int, settle_seconds: float) -> AsyncIterator[Mesh]:
     """Every service of the QAP path, in this process."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     cores = os.cpu_count() or 1
     runtimes: list[ServiceRuntime] = []
     async with redis_server() as redis_url, offline_model(latency_ms) as llm_url:
-        executor = Executor(ExecutorConfig.from_env({"EXECUTOR_SLOTS": str(cores), "EXECUTOR_BROWSER_SLOTS": str(cores),
-                                                     "EXECUTOR_BROWSER_PAGES": str(browser_pages)}))
+        executor = Executor(ExecutorConfig.from_env({"EXECUTOR_SLOTS": str(cores)}))
         await executor.start()
         try:
             runtimes.append(executor.runtime())

@@ -1,7 +1,7 @@
 """One verification round of the generator, taken apart: N corpus pages checked at once, load and interaction timed.
 
 The generator verifies the answers of a QAP as one batch of browser jobs; this runs such batches against a real
-executor (2 browsers × 8 warm pages) and prints the batch's wall time against its settle waits, with the mean
+executor (its default browsers and warm pages) and prints the batch's wall time against its settle waits, with the mean
 and worst page load (`page.goto` until the load event) and auto-interaction, measured by wrapping those two
 calls in this process.
 
@@ -50,8 +50,7 @@ async def main() -> None:
     args = parser.parse_args()
     page_job.interact = timed("interaction", page_job.interact)  # type: ignore[assignment]
     Page.goto = timed("load", Page.goto)  # type: ignore[method-assign, assignment]
-    executor = Executor(ExecutorConfig.from_env({"EXECUTOR_SLOTS": "2", "EXECUTOR_BROWSER_SLOTS": "2",
-                                                 "EXECUTOR_BROWSER_PAGES": "8", "DRAIN_SECONDS": "0"}))
+    executor = Executor(ExecutorConfig.from_env({"EXECUTOR_SLOTS": "2", "DRAIN_SECONDS": "0"}))
     await executor.start()
     runtime = executor.runtime()
     stub = executor_pb2_grpc.ExecutorServiceStub(channel(f"127.0.0.1:{await runtime.start('127.0.0.1:0')}"))

@@ -15,6 +15,11 @@ MIB = 1024 * 1024
 # as package chromium). Without the full browser's UI layer it spends about half the CPU per page load and per
 # DevTools call (bench/floors.py; README, "Benchmarks"), which is what HTML jobs are bound by.
 DEFAULT_CHROMIUM = "/usr/bin/chromium-headless-shell"
+# Cores per browser by default. Pages of one browser share its browser and GPU processes, which do per-frame work
+# for every page: on 2 cores one browser with 16 pages did 12.3-12.9 benchmark pages/s at 138-155 ms of CPU per
+# page, two browsers with 8 pages each 9.2-9.3 pages/s at 193-195 ms (24 pages in one browser began to miss
+# frame-dependent bugs).
+BROWSER_CORES = 4
 
 
 @dataclass(frozen=True)
@@ -84,8 +89,8 @@ class ExecutorConfig:
             max_request_bytes=env.integer("EXECUTOR_MAX_REQUEST_MB", 16, 1, 1024) * MIB,
             max_batch_jobs=env.integer("EXECUTOR_MAX_BATCH_JOBS", 2000, 1, 10**6),
             max_queue=env.integer("EXECUTOR_MAX_QUEUE", 10000, 1, 10**7),
-            browser_slots=env.integer("EXECUTOR_BROWSER_SLOTS", min(slots, 4), 0, 64),
-            browser_pages=env.integer("EXECUTOR_BROWSER_PAGES", 8, 1, 64),
+            browser_slots=env.integer("EXECUTOR_BROWSER_SLOTS", max(1, slots // BROWSER_CORES), 0, 64),
+            browser_pages=env.integer("EXECUTOR_BROWSER_PAGES", 16, 1, 64),
             browser_uid=env.integer("EXECUTOR_BROWSER_UID", 60999, 1000, 2**31 - 1),
             chromium=env.text("EXECUTOR_CHROMIUM", DEFAULT_CHROMIUM),
             docker_image=env.text("EXECUTOR_DOCKER_IMAGE", "synthmesh-sandbox:latest"),

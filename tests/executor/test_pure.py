@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 from services.executor.compare import exact_equal, tolerant_equal
+from services.executor.config import ExecutorConfig
 from services.executor.unittests import CheckCodeError, split_check
 
 
@@ -56,3 +57,12 @@ def test_split_without_asserts_is_one_case() -> None:
 def test_split_rejects_bad_check_code(code: str) -> None:
     with pytest.raises(CheckCodeError):
         split_check(code, "f")
+
+
+@pytest.mark.parametrize(("slots", "browsers"), [("1", 1), ("2", 1), ("7", 1), ("8", 2), ("16", 4)])
+def test_one_browser_per_four_cores_with_sixteen_pages_by_default(slots: str, browsers: int) -> None:
+    config = ExecutorConfig.from_env({"EXECUTOR_SLOTS": slots})
+    assert (config.browser_slots, config.browser_pages) == (browsers, 16)
+    explicit = ExecutorConfig.from_env({"EXECUTOR_SLOTS": slots, "EXECUTOR_BROWSER_SLOTS": "3",
+                                        "EXECUTOR_BROWSER_PAGES": "5"})
+    assert (explicit.browser_slots, explicit.browser_pages) == (3, 5)
