@@ -239,7 +239,10 @@ class SlotPool:
         self.recycled += 1
         attempt = 0
         try:
-            await slot.stop()
+            try:
+                await slot.stop()
+            except Exception:  # whatever is left of the old worker, the cgroup kill at the next stop gets it
+                log.exception("stopping a slot for recycling failed", extra={"slot": slot.index})
             while not self._closing:
                 try:
                     await slot.start()
