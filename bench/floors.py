@@ -28,6 +28,7 @@ import itertools
 import json
 import os
 import platform
+import signal
 import statistics
 import subprocess
 import tempfile
@@ -138,7 +139,9 @@ def chromium_process(port_file: Path, home: str) -> subprocess.Popen[bytes]:
         [DEFAULT_CHROMIUM, "--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--mute-audio",
          "--disable-extensions", "--disable-background-networking", "--disable-component-update",
          "--disable-site-isolation-trials", f"--user-data-dir={home}", "--remote-debugging-port=0", "about:blank"],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        # Debian's chromium-headless-shell is a shell wrapper that does not exec: the browser is its child, so it
+        # gets a process group of its own to be stopped with.
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
 
 
 @contextlib.asynccontextmanager
@@ -185,7 +188,7 @@ async def raw_page() -> AsyncIterator[Callable[[str], Awaitable[None]]]:
                 yield navigate
                 reader.cancel()
         finally:
-            proc.terminate()
+            os.killpg(proc.pid, signal.SIGKILL)  # a throwaway profile: nothing to shut down gracefully
             proc.wait(10)
 
 
