@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import time
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -70,6 +71,7 @@ def _parse(body: Any) -> protocol.Request | str:
 
 
 async def _chat(state: ServerState, http: Request) -> Response:
+    arrival = time.monotonic()
     try:
         body = await http.json()
     except (json.JSONDecodeError, UnicodeDecodeError):
@@ -92,21 +94,30 @@ async def _chat(state: ServerState, http: Request) -> Response:
         if scripted.fault is not None:
             fault = Fault(scripted.fault, 1, seconds=scripted.seconds)
     entry["fault"] = fault.kind if fault else None
-    await asyncio.sleep(_latency_ms(state, req) / 1000)
+    response = _respond(state, req, body, entry, fault, text if script is not None else None, finish)
+    # The simulated latency is the time from arrival to reply, as a provider's is: the reply is written
+    # meanwhile, not after it.
+    await asyncio.sleep(max(0.0, arrival + _latency_ms(state, req) / 1000 - time.monotonic()))
     if fault is not None and fault.kind == "delay":
         await asyncio.sleep(fault.seconds)
+    return response
+
+
+def _respond(state: ServerState, req: protocol.Request, body: dict[str, Any], entry: dict[str, Any],
+             fault: Fault | None, scripted: str | None, finish: str) -> Response:
+    """The reply to one request (a fault's error, the scripted text or the corpus's answer), and its log entry."""
     if fault is not None and fault.status is not None:
         entry["status"] = fault.status
         log.info("offline fault", extra={"model": req.model, "step": req.step, "status": fault.status})
         default = MESSAGES.get(fault.status, f"error {fault.status} (synthmesh offline fault)")
         return _error(fault.status, fault.message or default)
-    if script is None:
+    if scripted is None:
         try:
-            text = steps.reply(req, state.broken_rate)
+            scripted = steps.reply(req, state.broken_rate)
         except steps.StepError as exc:
             entry["status"] = 400
             return _error(400, str(exc))
-    text, finish = _shape(text, finish, fault, req.max_tokens)
+    text, finish = _shape(scripted, finish, fault, req.max_tokens)
     entry["status"] = 200
     entry["reply"] = text
     request_id = f"chatcmpl-{req.digest():016x}"

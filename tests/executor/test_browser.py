@@ -82,6 +82,19 @@ async def test_an_error_shortly_after_the_last_action_is_still_caught(executor: 
     assert [(e.name, e.phase) for e in result.browser_errors] == [("ReferenceError", pb.BROWSER_PHASE_INTERACTION)]
 
 
+async def test_the_load_phase_counts_from_navigation_with_half_of_it_after_the_load_event(executor: Running) -> None:
+    # The page's script blocks for 0.5 s while it loads. With a 0.6 s settle the load phase ends 0.3 s after the
+    # load event (half the settle time), not 0.6 s after it: the error thrown 0.1 s after load belongs to the load
+    # phase, the one thrown 0.45 s after it to the next phase.
+    page = ("<html><body><script>\nconst t = performance.now();\nwhile (performance.now() - t < 500) {}\n"
+            "addEventListener('load', () => {\n  setTimeout(() => { early(); }, 100);\n"
+            "  setTimeout(() => { late(); }, 450);\n});\n</script></body></html>")
+    result = await run(executor, page, browser=pb.BrowserOptions(auto_interact=False, settle_seconds=0.6))
+    assert result.outcome == pb.OUTCOME_RUNTIME_ERROR, result.message
+    assert [(e.message, e.phase) for e in result.browser_errors] == [
+        ("early is not defined", pb.BROWSER_PHASE_LOAD), ("late is not defined", pb.BROWSER_PHASE_INTERACTION)]
+
+
 async def test_a_page_starved_of_frames_runs_until_it_has_drawn_enough(executor: Running) -> None:
     # Each frame burns 50 ms, so the page draws at most 20 frames/s: in 2 × 0.3 s of settle it would reach about
     # frame 12 and never show its bug at frame 16. Animating pages get time to draw 40 frames per settle second.

@@ -31,12 +31,14 @@ KEY_EVENTS = {"keydown", "keyup", "keypress"}
 DRAG_EVENTS = {"mousedown", "mousemove", "mouseup", "pointerdown", "pointermove", "pointerup", "wheel"}
 FRAME = re.compile(r"\((?P<url>[^()\s]+):(?P<line>\d+):(?P<col>\d+)\)|at (?P<url2>\S+):(?P<line2>\d+):(?P<col2>\d+)")
 MAX_CONSOLE = 100
-# Least time the page runs after its last interaction before its errors are collected (or half the settle time).
+# Least time the page runs after its load event or last interaction before the phase ends (or half the settle time).
 AFTER_LAST_ACTION_SECONDS = 0.1
 # An animating page must draw at least this many frames per settle second (2/3 of a 60 Hz display); on a busy
 # host it gets up to one more settle time to catch up, so frame-dependent bugs are not missed under load.
 MIN_FRAMES_PER_SECOND = 40
-FRAME_POLL_SECONDS = 0.05
+# A starved page is polled again after the time its missing frames take at 60 Hz (a frame at least): a fixed
+# 50 ms poll overshot by 30 ms on average.
+DISPLAY_HZ = 60
 # Mouse moves of a drag: Chromium answers each move at the page's next animation frame, so every step costs a
 # frame (measured ≈ 100 ms per 5-step drag on a busy host); two still give the handlers a move in between.
 DRAG_STEPS = 2
@@ -193,17 +195,23 @@ async def settle_frames(page: Page, settle: float, frames_before: int, deadline:
     limit = min(time.monotonic() + settle, deadline)
     while True:
         state: dict[str, Any] = await page.evaluate(script)
-        if state["frames"] >= target or not state["animating"] or time.monotonic() >= limit:
+        now = time.monotonic()
+        if state["frames"] >= target or not state["animating"] or now >= limit:
             return state
-        await asyncio.sleep(FRAME_POLL_SECONDS)
+        await asyncio.sleep(min(max(1, target - state["frames"]) / DISPLAY_HZ, limit - now))
 
 
 async def _drive(page: Page, collector: Collector, entry: str, options: pb.BrowserOptions,
                  deadline: float) -> bytes:
     """Load, settle, interact, settle, collect; returns the screenshot (empty unless asked for)."""
     settle = options.settle_seconds or 0.5
-    await page.goto(f"{collector.origin}/{entry}", wait_until="load", timeout=(deadline - time.monotonic()) * 1000)
-    await asyncio.sleep(settle)
+    # Each phase runs for the settle time counted from its start (the page runs while it loads and while it is
+    # driven), and at least half of it (0.1 s at least) after the load event or the last action, for the
+    # errors they cause (handlers, timers, frames). The frame check below still holds a starved page back.
+    after = min(settle, max(AFTER_LAST_ACTION_SECONDS, settle / 2))
+    load_start = time.monotonic()
+    await page.goto(f"{collector.origin}/{entry}", wait_until="load", timeout=(deadline - load_start) * 1000)
+    await asyncio.sleep(max(settle - (time.monotonic() - load_start), after))
     frames = int((await settle_frames(page, settle, 0, deadline))["frames"])
     collector.phase = pb.BROWSER_PHASE_INTERACTION
     interaction_start = time.monotonic()
@@ -214,10 +222,7 @@ async def _drive(page: Page, collector: Collector, entry: str, options: pb.Brows
             raise
         collector.errors.append(pb.BrowserError(kind="interaction", message=str(exc).splitlines()[0],
                                                 phase=collector.phase))
-    # The page keeps running while it is driven, so the settle time counts from the first action; the last
-    # action still gets half of it (0.1 s at least) for the errors it causes (handlers, timers, frames).
-    after_last = min(settle, max(AFTER_LAST_ACTION_SECONDS, settle / 2))
-    tail = max(settle - (time.monotonic() - interaction_start), after_last)
+    tail = max(settle - (time.monotonic() - interaction_start), after)
     await asyncio.sleep(min(tail, max(0.0, deadline - time.monotonic())))
     end = await settle_frames(page, settle, frames, deadline, END_SCRIPT)
     enrich(collector, end["records"])
