@@ -247,7 +247,7 @@ class SlotPool:
                 try:
                     await slot.start()
                     break
-                except SlotError:
+                except Exception:  # Slot.start reports its failures as SlotError; anything else is retried too
                     self.restart_failures += 1
                     attempt += 1
                     log.exception("slot restart failed", extra={"slot": slot.index, "attempt": attempt})

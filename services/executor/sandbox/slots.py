@@ -120,7 +120,22 @@ class Slot:
         self.recycling = False
 
     async def start(self) -> None:
-        """Launches the worker and waits for its ready line."""
+        """Launches the worker and waits for its ready line; any failure stops what started and is a SlotError.
+
+        A host short of memory or pids fails in many ways (fork's EAGAIN, ENOMEM, a cgroup file that cannot be
+        read); each must reach the pool as a failed start it retries, never as an error that leaves the slot dead.
+        """
+        try:
+            await self._start()
+        except SlotError:
+            raise
+        except Exception as exc:
+            with contextlib.suppress(Exception):
+                await self.stop()
+            raise SlotError(f"slot {self.index} could not start ({type(exc).__name__}: {exc}): "
+                            f"{self.diagnostics()}") from exc
+
+    async def _start(self) -> None:
         self.scratch.mkdir(mode=0o700, exist_ok=True)
         if self.uid is not None and self.spec.mode == "none":
             os.chown(self.scratch, self.uid, self.uid)
@@ -226,10 +241,18 @@ class Slot:
         return new
 
     async def stop(self) -> None:
-        """Kills the worker and everything in its cgroup; waits for it."""
+        """Kills the worker and everything in its cgroup; waits for it.
+
+        Every step runs even when the cgroup kill fails (its error is raised at the end): the worker itself is
+        killed, and bubblewrap's --die-with-parent takes the sandbox with it.
+        """
         self.usable = False
+        cgroup_error: OSError | None = None
         if self.group:
-            self.group.kill_all()
+            try:
+                self.group.kill_all()
+            except OSError as exc:
+                cgroup_error = exc
         if self.proc and self.proc.returncode is None:
             with contextlib.suppress(ProcessLookupError):
                 self.proc.kill()
@@ -242,3 +265,5 @@ class Slot:
                 task.cancel()
                 with contextlib.suppress(asyncio.CancelledError):
                     await task
+        if cgroup_error is not None:
+            raise cgroup_error
