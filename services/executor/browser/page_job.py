@@ -17,7 +17,7 @@ from typing import Any
 from playwright.async_api import Error as PlaywrightError
 from playwright.async_api import Page
 
-from services.executor.browser.scripts import DISCOVER_SCRIPT, END_SCRIPT, FRAMES_SCRIPT
+from services.executor.browser.scripts import DISCOVER_SCRIPT, END_SCRIPT, FRAMES_SCRIPT, LOAD_END_SCRIPT
 from synthmesh.executor.v1 import executor_pb2 as pb
 
 SITE = "synthmesh.test"
@@ -136,8 +136,12 @@ def keys_in(sources: list[str]) -> list[str]:
     return (named + letters)[:MAX_KEYS]
 
 
-async def interact(page: Page, options: pb.BrowserOptions, deadline: float, sources: list[str] | None = None) -> None:
-    """Runs the explicit steps, or clicks, presses and drags what the page listens to."""
+async def interact(page: Page, options: pb.BrowserOptions, deadline: float, sources: list[str] | None = None,
+                   found: dict[str, Any] | None = None) -> None:
+    """Runs the explicit steps, or clicks, presses and drags what the page listens to.
+
+    `found` is DISCOVER_SCRIPT's result when the caller already read it, else it is read now.
+    """
     if options.steps:
         for step in options.steps:
             if time.monotonic() > deadline:
@@ -146,7 +150,7 @@ async def interact(page: Page, options: pb.BrowserOptions, deadline: float, sour
         return
     if not options.auto_interact:
         return
-    found = await page.evaluate(DISCOVER_SCRIPT)
+    found = found or await page.evaluate(DISCOVER_SCRIPT)
     listened = set(found["listened"])
     for target in found["clickables"] + found["canvases"]:
         if time.monotonic() > deadline:
@@ -185,14 +189,13 @@ async def run_step(page: Page, step: pb.InteractionStep) -> None:
         await page.fill(step.selector, step.text, timeout=2000)
 
 
-async def settle_frames(page: Page, settle: float, frames_before: int, deadline: float,
+async def settle_frames(page: Page, settle: float, frames_before: int, limit: float,
                         script: str = FRAMES_SCRIPT) -> dict[str, Any]:
-    """After a settle wait: lets an animating page that drew too few frames run longer.
+    """After a settle wait: lets an animating page that drew too few frames run longer, until `limit` at most.
 
     Returns the last state `script` read: FRAMES_SCRIPT's `frames` and `animating`, and whatever else it reports.
     """
     target = frames_before + int(settle * MIN_FRAMES_PER_SECOND)
-    limit = min(time.monotonic() + settle, deadline)
     while True:
         state: dict[str, Any] = await page.evaluate(script)
         now = time.monotonic()
@@ -211,12 +214,18 @@ async def _drive(page: Page, collector: Collector, entry: str, options: pb.Brows
     after = min(settle, max(AFTER_LAST_ACTION_SECONDS, settle / 2))
     load_start = time.monotonic()
     await page.goto(f"{collector.origin}/{entry}", wait_until="load", timeout=(deadline - load_start) * 1000)
-    await asyncio.sleep(max(settle - (time.monotonic() - load_start), after))
-    frames = int((await settle_frames(page, settle, 0, deadline))["frames"])
+    loaded_at = time.monotonic()
+    await asyncio.sleep(max(settle - (loaded_at - load_start), after))
+    # A page draws no frame before it has loaded: a starved one may run until two settle times after its load
+    # event, as long as it would have had if the phase counted from there.
+    discover = options.auto_interact and not options.steps
+    loaded = await settle_frames(page, settle, 0, min(loaded_at + 2 * settle, deadline),
+                                 LOAD_END_SCRIPT if discover else FRAMES_SCRIPT)
+    frames = int(loaded["frames"])
     collector.phase = pb.BROWSER_PHASE_INTERACTION
     interaction_start = time.monotonic()
     try:
-        await interact(page, options, deadline, list(collector.files.values()))
+        await interact(page, options, deadline, list(collector.files.values()), loaded.get("discovered"))
     except PlaywrightError as exc:
         if not options.steps:
             raise
@@ -224,7 +233,7 @@ async def _drive(page: Page, collector: Collector, entry: str, options: pb.Brows
                                                 phase=collector.phase))
     tail = max(settle - (time.monotonic() - interaction_start), after)
     await asyncio.sleep(min(tail, max(0.0, deadline - time.monotonic())))
-    end = await settle_frames(page, settle, frames, deadline, END_SCRIPT)
+    end = await settle_frames(page, settle, frames, min(time.monotonic() + settle, deadline), END_SCRIPT)
     enrich(collector, end["records"])
     shot = await page.screenshot(type="png") if options.screenshot else b""
     collector.finished = True

@@ -113,3 +113,6 @@ FRAMES_SCRIPT = r"""
 # The end of a job: its frame state and its records in one round trip (each DevTools call costs the browser
 # process milliseconds of CPU), read again only if the page still owes frames.
 END_SCRIPT = f"() => Object.assign(({FRAMES_SCRIPT.strip()})(), {{ records: ({RECORDS_SCRIPT.strip()})() }})"
+
+# The end of the load phase: its frame state and what auto-interaction will touch, in one round trip.
+LOAD_END_SCRIPT = f"() => Object.assign(({FRAMES_SCRIPT.strip()})(), {{ discovered: ({DISCOVER_SCRIPT.strip()})() }})"
