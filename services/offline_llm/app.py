@@ -6,6 +6,7 @@ import asyncio
 import json
 import logging
 import time
+from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -94,42 +95,54 @@ async def _chat(state: ServerState, http: Request) -> Response:
         if scripted.fault is not None:
             fault = Fault(scripted.fault, 1, seconds=scripted.seconds)
     entry["fault"] = fault.kind if fault else None
-    response = _respond(state, req, body, entry, fault, text if script is not None else None, finish)
+    reply = _respond(state, req, body, fault, text if script is not None else None, finish)
     # The simulated latency is the time from arrival to reply, as a provider's is: the reply is written
-    # meanwhile, not after it.
+    # meanwhile, not after it. It is recorded only once sent, so a client that gave up leaves no status behind.
     await asyncio.sleep(max(0.0, arrival + _latency_ms(state, req) / 1000 - time.monotonic()))
     if fault is not None and fault.kind == "delay":
         await asyncio.sleep(fault.seconds)
-    return response
+    entry.update(reply.record)
+    log.info(reply.log, extra=reply.log_extra)
+    return reply.response
 
 
-def _respond(state: ServerState, req: protocol.Request, body: dict[str, Any], entry: dict[str, Any],
-             fault: Fault | None, scripted: str | None, finish: str) -> Response:
-    """The reply to one request (a fault's error, the scripted text or the corpus's answer), and its log entry."""
+@dataclass
+class _Reply:
+    """A reply ready to send, and what the request log and the service log get once it is sent."""
+
+    response: Response
+    record: dict[str, Any]
+    log: str = ""
+    log_extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _respond(state: ServerState, req: protocol.Request, body: dict[str, Any], fault: Fault | None,
+             scripted: str | None, finish: str) -> _Reply:
+    """The reply to one request: a fault's error, the scripted text or the corpus's answer."""
     if fault is not None and fault.status is not None:
-        entry["status"] = fault.status
-        log.info("offline fault", extra={"model": req.model, "step": req.step, "status": fault.status})
         default = MESSAGES.get(fault.status, f"error {fault.status} (synthmesh offline fault)")
-        return _error(fault.status, fault.message or default)
+        return _Reply(_error(fault.status, fault.message or default), {"status": fault.status}, "offline fault",
+                      {"model": req.model, "step": req.step, "status": fault.status})
     if scripted is None:
         try:
             scripted = steps.reply(req, state.broken_rate)
         except steps.StepError as exc:
-            entry["status"] = 400
-            return _error(400, str(exc))
+            return _Reply(_error(400, str(exc)), {"status": 400}, "offline request refused",
+                          {"model": req.model, "step": req.step, "error": str(exc)})
     text, finish = _shape(scripted, finish, fault, req.max_tokens)
-    entry["status"] = 200
-    entry["reply"] = text
     request_id = f"chatcmpl-{req.digest():016x}"
     model = req.model if req.model.startswith("synthmesh-") else OFFLINE_NAME
     prompt = protocol.prompt_tokens(req.messages)
-    log.info("offline completion", extra={"model": model, "step": req.step, "offline": True,
-                                          "finish_reason": finish, "fault": entry["fault"]})
+    response: Response
     if body.get("stream"):
         include_usage = bool((body.get("stream_options") or {}).get("include_usage"))
         events = protocol.stream_events(request_id, model, text, finish, prompt, include_usage)
-        return StreamingResponse(events, media_type="text/event-stream")
-    return JSONResponse(protocol.completion_body(request_id, model, text, finish, prompt))
+        response = StreamingResponse(events, media_type="text/event-stream")
+    else:
+        response = JSONResponse(protocol.completion_body(request_id, model, text, finish, prompt))
+    return _Reply(response, {"status": 200, "reply": text}, "offline completion",
+                  {"model": model, "step": req.step, "offline": True, "finish_reason": finish,
+                   "fault": fault.kind if fault else None})
 
 
 def _latency_ms(state: ServerState, req: protocol.Request) -> int:

@@ -71,6 +71,8 @@ async def test_slow_reply_times_out_and_is_retried(llm: LlmClient, offline_serve
     offline_server.fault("delay", count=1, seconds=2)
     completion = await llm.complete("question", HELLO, timeout=0.3)
     assert completion.attempts == 2
+    # The abandoned request is still waiting out its delay: the log must not show it answered.
+    assert [r.get("status") for r in offline_server.requests()] == [None, 200]
 
 
 @pytest.mark.parametrize(("kind", "reason"), [("401", "llm_auth"), ("403", "llm_auth"), ("402", "llm_credit")])

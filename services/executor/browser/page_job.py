@@ -190,10 +190,11 @@ async def run_step(page: Page, step: pb.InteractionStep) -> None:
 
 
 async def settle_frames(page: Page, settle: float, frames_before: int, limit: float,
-                        script: str = FRAMES_SCRIPT) -> dict[str, Any]:
+                        script: str = FRAMES_SCRIPT, poll: str | None = None) -> dict[str, Any]:
     """After a settle wait: lets an animating page that drew too few frames run longer, until `limit` at most.
 
-    Returns the last state `script` read: FRAMES_SCRIPT's `frames` and `animating`, and whatever else it reports.
+    Returns the last state read: FRAMES_SCRIPT's `frames` and `animating`, and whatever else `script` reports
+    (the first read) or `poll` (the reads after it; `script` again if not given).
     """
     target = frames_before + int(settle * MIN_FRAMES_PER_SECOND)
     while True:
@@ -201,7 +202,12 @@ async def settle_frames(page: Page, settle: float, frames_before: int, limit: fl
         now = time.monotonic()
         if state["frames"] >= target or not state["animating"] or now >= limit:
             return state
-        await asyncio.sleep(min(max(1, target - state["frames"]) / DISPLAY_HZ, limit - now))
+        # Looked at again when its missing frames are due, or as soon as it stops counting as animating (a page
+        # that asked for a single frame must not hold the phase for a whole batch of frames).
+        missing = max(1, target - state["frames"]) / DISPLAY_HZ
+        stops = float(state.get("animatingFor", 0)) / 1000 + 1 / DISPLAY_HZ
+        await asyncio.sleep(min(missing, stops, limit - now))
+        script = poll or script
 
 
 async def _drive(page: Page, collector: Collector, entry: str, options: pb.BrowserOptions,
@@ -219,8 +225,10 @@ async def _drive(page: Page, collector: Collector, entry: str, options: pb.Brows
     # A page draws no frame before it has loaded: a starved one may run until two settle times after its load
     # event, as long as it would have had if the phase counted from there.
     discover = options.auto_interact and not options.steps
+    # Discovery walks the whole DOM: once, with the first read, not at every poll of a starved page (which then
+    # discovers its targets at interaction time instead).
     loaded = await settle_frames(page, settle, 0, min(loaded_at + 2 * settle, deadline),
-                                 LOAD_END_SCRIPT if discover else FRAMES_SCRIPT)
+                                 LOAD_END_SCRIPT if discover else FRAMES_SCRIPT, FRAMES_SCRIPT)
     frames = int(loaded["frames"])
     collector.phase = pb.BROWSER_PHASE_INTERACTION
     interaction_start = time.monotonic()

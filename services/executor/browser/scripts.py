@@ -100,13 +100,15 @@ RECORDS_SCRIPT = r"""
 }
 """
 
-# Frames drawn so far, and whether the page is animating (asked for a frame in the last half second).
+# Frames drawn so far, whether the page is animating (asked for a frame in the last half second), and for how
+# many more milliseconds it counts as such without asking again.
 FRAMES_SCRIPT = r"""
 () => {
   const state = window.__synthmesh;
-  if (!state) return { frames: 0, animating: false };
+  if (!state) return { frames: 0, animating: false, animatingFor: 0 };
   const c = state.counts;
-  return { frames: c.frames, animating: c.lastRequest >= 0 && performance.now() - c.lastRequest < 500 };
+  const left = c.lastRequest >= 0 ? 500 - (performance.now() - c.lastRequest) : 0;
+  return { frames: c.frames, animating: left > 0, animatingFor: Math.max(0, left) };
 }
 """
 
