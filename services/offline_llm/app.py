@@ -6,7 +6,7 @@ import asyncio
 import json
 import logging
 import time
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -112,8 +112,8 @@ class _Reply:
 
     response: Response
     record: dict[str, Any]
-    log: str = ""
-    log_extra: dict[str, Any] = field(default_factory=dict)
+    log: str
+    log_extra: dict[str, Any]
 
 
 def _respond(state: ServerState, req: protocol.Request, body: dict[str, Any], fault: Fault | None,

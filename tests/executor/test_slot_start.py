@@ -44,12 +44,30 @@ class GoneGroup:
         pass
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="slots start as root")
-async def test_cgroup_join_failure_is_a_slot_error(tmp_path: Path) -> None:
+SLOT_UID = 61700  # no other test's executor uses it
+
+
+@pytest.fixture
+def runtime() -> Iterator[Path]:
+    """The pool's runtime folder (worker, harness, seccomp program), removed afterwards."""
+    settings = PoolSettings(mode="bwrap", slots=1, uid_base=SLOT_UID, recycle_after=10, python="/usr/bin/python3",
+                            node="/usr/bin/node", bwrap="/usr/bin/bwrap", tmpfs_bytes=1 << 20)
+    folder = prepare_runtime_dir(settings)
+    yield folder
+    shutil.rmtree(folder, ignore_errors=True)
+
+
+def bwrap_slot(runtime: Path, group: GoneGroup) -> Slot:
+    """A slot that can really start, as the pool's would."""
     spec = LaunchSpec(mode="bwrap", bwrap="/usr/bin/bwrap", python="/usr/bin/python3", node="/usr/bin/node",
-                      runtime_dir=tmp_path, tmpfs_bytes=1 << 20)
+                      runtime_dir=runtime, tmpfs_bytes=1 << 20)
+    return Slot(0, spec, SLOT_UID, group, None)
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="slots start as root")
+async def test_cgroup_join_failure_is_a_slot_error(tmp_path: Path, runtime: Path) -> None:
     group = GoneGroup(tmp_path)
-    slot = Slot(0, spec, None, group, None)
+    slot = bwrap_slot(runtime, group)
     with pytest.raises(SlotError, match="could not join its cgroup"):
         await slot.start()
     assert slot.proc is not None
@@ -76,26 +94,6 @@ class CountingGroup(GoneGroup):
         self.killed += 1
         if self.kill_error:
             raise OSError(5, "Input/output error")
-
-
-SLOT_UID = 61700  # no other test's executor uses it
-
-
-@pytest.fixture
-def runtime() -> Iterator[Path]:
-    """The pool's runtime folder (worker, harness, seccomp program), removed afterwards."""
-    settings = PoolSettings(mode="bwrap", slots=1, uid_base=SLOT_UID, recycle_after=10, python="/usr/bin/python3",
-                            node="/usr/bin/node", bwrap="/usr/bin/bwrap", tmpfs_bytes=1 << 20)
-    folder = prepare_runtime_dir(settings)
-    yield folder
-    shutil.rmtree(folder, ignore_errors=True)
-
-
-def bwrap_slot(runtime: Path, group: GoneGroup) -> Slot:
-    """A slot that can really start, as the pool's would."""
-    spec = LaunchSpec(mode="bwrap", bwrap="/usr/bin/bwrap", python="/usr/bin/python3", node="/usr/bin/node",
-                      runtime_dir=runtime, tmpfs_bytes=1 << 20)
-    return Slot(0, spec, SLOT_UID, group, None)
 
 
 @pytest.mark.skipif(os.geteuid() != 0, reason="slots start as root")
