@@ -194,12 +194,15 @@ async def settle_frames(page: Page, settle: float, frames_before: int, limit: fl
                         script: str = FRAMES_SCRIPT, poll: str | None = None) -> dict[str, Any]:
     """After a settle wait: lets an animating page that drew too few frames run longer, until `limit` at most.
 
-    Returns the last state read: FRAMES_SCRIPT's `frames` and `animating`, and whatever else `script` reports
-    (the first read) or `poll` (the reads after it; `script` again if not given).
+    Returns the last state read: FRAMES_SCRIPT's `frames` and `animating`, whatever else `script` reports
+    (the first read) or `poll` (the reads after it; `script` again if not given), and `asked_at`, when that read
+    was sent (monotonic seconds).
     """
     target = frames_before + int(settle * MIN_FRAMES_PER_SECOND)
     while True:
+        asked_at = time.monotonic()
         state: dict[str, Any] = await page.evaluate(script)
+        state["asked_at"] = asked_at
         now = time.monotonic()
         if state["frames"] >= target or not state["animating"] or now >= limit:
             return state
@@ -231,7 +234,10 @@ async def _drive(page: Page, collector: Collector, entry: str, options: pb.Brows
                                  LOAD_END_SCRIPT if discover else FRAMES_SCRIPT, FRAMES_SCRIPT)
     frames = int(loaded["frames"])
     collector.phase = pb.BROWSER_PHASE_INTERACTION
-    interaction_start = time.monotonic()
+    # The interaction phase's time counts from the last read's request: the page kept running while an animating
+    # renderer took tens of milliseconds to answer it (errors of that time stay in the load phase, before any
+    # action), and `after` still follows the last action.
+    interaction_start = loaded["asked_at"]
     try:
         await interact(page, options, deadline, list(collector.files.values()), loaded.get("discovered"))
     except PlaywrightError as exc:
