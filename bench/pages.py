@@ -8,6 +8,7 @@ what a checker without a warm pool does. Both use the same Chromium binary, so t
 from __future__ import annotations
 
 import asyncio
+import time
 
 from playwright.async_api import async_playwright
 
@@ -65,7 +66,8 @@ async def reference_page_run(page: str, settle: float) -> int:
             await tab.route("**/*", lambda route: route.fulfill(status=200, body=page, content_type="text/html"))
             await tab.goto("http://job.synthmesh.test/index.html", wait_until="load")
             await asyncio.sleep(settle)
-            await interact(tab, pb.BrowserOptions(auto_interact=True), asyncio.get_running_loop().time() + 10)
+            await interact(tab, await context.new_cdp_session(tab), pb.BrowserOptions(auto_interact=True),
+                           time.monotonic() + 10)
             await asyncio.sleep(settle)
         finally:
             await browser.close()

@@ -117,6 +117,19 @@ async def test_a_drag_on_a_canvas_reaches_its_move_handler(executor: Running) ->
     assert [(e.name, e.phase) for e in result.browser_errors] == [("ReferenceError", pb.BROWSER_PHASE_INTERACTION)]
 
 
+async def test_auto_interaction_reaches_the_page_in_order(executor: Running) -> None:
+    # The input is sent in one burst; the page must still see every click and key, in the order they were sent
+    # (targets in document order, then the keys its code names).
+    page = ("<html><body><button id='b1'>1</button><button id='b2'>2</button><button id='b3'>3</button><script>\n"
+            "const seen = [];\nfor (const b of document.querySelectorAll('button')) b.onclick = () => note(b.id);\n"
+            "document.addEventListener('keydown', (e) => {\n"
+            "  if (e.key === 'ArrowUp' || e.key === 'ArrowDown' || e.key === 'q') note(e.key);\n});\n"
+            "function note(what) { seen.push(what); if (seen.length === 6) throw new Error(seen.join(',')); }\n"
+            "</script></body></html>")
+    result = await run(executor, page, browser=pb.BrowserOptions(auto_interact=True, settle_seconds=0.2))
+    assert [e.message for e in result.browser_errors] == ["b1,b2,b3,ArrowUp,ArrowDown,q"]
+
+
 async def test_error_in_key_handler_is_found_by_interaction(executor: Running) -> None:
     page = ("<html><body><script>\ndocument.addEventListener('keydown', (e) => {\n"
             "  if (e.key === 'ArrowUp') { undefinedThing.move(); }\n});\n</script></body></html>")

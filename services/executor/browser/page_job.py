@@ -14,9 +14,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any
 
+from playwright.async_api import CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
-from playwright.async_api import Page
 
+from services.executor.browser.inputs import Burst
 from services.executor.browser.scripts import DISCOVER_SCRIPT, END_SCRIPT, FRAMES_SCRIPT, LOAD_END_SCRIPT
 from synthmesh.executor.v1 import executor_pb2 as pb
 
@@ -40,8 +41,7 @@ MIN_FRAMES_PER_SECOND = 40
 # A starved page is polled again after the time its missing frames take at 60 Hz (a frame at least): a fixed
 # 50 ms poll overshot by 30 ms on average.
 DISPLAY_HZ = 60
-# Mouse moves of a drag: Chromium answers each move at the page's next animation frame, so every step costs a
-# frame (measured ≈ 100 ms per 5-step drag on a busy host); two still give the handlers a move in between.
+# Mouse moves of a drag with the button held: two give the handlers a move in between.
 DRAG_STEPS = 2
 
 
@@ -137,9 +137,9 @@ def keys_in(sources: list[str]) -> list[str]:
     return (named + letters)[:MAX_KEYS]
 
 
-async def interact(page: Page, options: pb.BrowserOptions, deadline: float, sources: list[str] | None = None,
-                   found: dict[str, Any] | None = None) -> None:
-    """Runs the explicit steps, or clicks, presses and drags what the page listens to.
+async def interact(page: Page, cdp: CDPSession, options: pb.BrowserOptions, deadline: float,
+                   sources: list[str] | None = None, found: dict[str, Any] | None = None) -> None:
+    """Runs the explicit steps, or clicks, presses and drags what the page listens to (one burst of input).
 
     `found` is DISCOVER_SCRIPT's result when the caller already read it, else it is read now.
     """
@@ -153,23 +153,18 @@ async def interact(page: Page, options: pb.BrowserOptions, deadline: float, sour
         return
     found = found or await page.evaluate(DISCOVER_SCRIPT)
     listened = set(found["listened"])
+    burst = Burst()
     for target in found["clickables"] + found["canvases"]:
-        if time.monotonic() > deadline:
-            return
-        await page.mouse.click(target["x"], target["y"])
+        burst.click(target["x"], target["y"])
     if listened & KEY_EVENTS:
         for key in keys_in(sources or []) or DEFAULT_KEYS:
-            if time.monotonic() > deadline:
-                return
-            await page.keyboard.press(key)
+            burst.press(key)
     if listened & DRAG_EVENTS:
         for canvas in found["canvases"][:1]:
             x, y, w, h = canvas["x"], canvas["y"], canvas["width"], canvas["height"]
-            await page.mouse.move(x - w / 4, y - h / 4)
-            await page.mouse.down()
-            await page.mouse.move(x + w / 4, y + h / 4, steps=DRAG_STEPS)
-            await page.mouse.up()
-            await page.mouse.wheel(0, 120)
+            burst.drag((x - w / 4, y - h / 4), (x + w / 4, y + h / 4), DRAG_STEPS)
+            burst.wheel(x + w / 4, y + h / 4, 120)
+    await burst.send(cdp)
 
 
 async def run_step(page: Page, step: pb.InteractionStep) -> None:
@@ -214,7 +209,7 @@ async def settle_frames(page: Page, settle: float, frames_before: int, limit: fl
         script = poll or script
 
 
-async def _drive(page: Page, collector: Collector, entry: str, options: pb.BrowserOptions,
+async def _drive(page: Page, cdp: CDPSession, collector: Collector, entry: str, options: pb.BrowserOptions,
                  deadline: float) -> bytes:
     """Load, settle, interact, settle, collect; returns the screenshot (empty unless asked for)."""
     settle = options.settle_seconds or 0.5
@@ -239,7 +234,7 @@ async def _drive(page: Page, collector: Collector, entry: str, options: pb.Brows
     # action), and `after` still follows the last action.
     interaction_start = loaded["asked_at"]
     try:
-        await interact(page, options, deadline, list(collector.files.values()), loaded.get("discovered"))
+        await interact(page, cdp, options, deadline, list(collector.files.values()), loaded.get("discovered"))
     except PlaywrightError as exc:
         if not options.steps:
             raise
@@ -254,12 +249,12 @@ async def _drive(page: Page, collector: Collector, entry: str, options: pb.Brows
     return shot
 
 
-async def run_page(page: Page, collector: Collector, entry: str, options: pb.BrowserOptions,
+async def run_page(page: Page, cdp: CDPSession, collector: Collector, entry: str, options: pb.BrowserOptions,
                    wall: float) -> tuple[pb.Outcome.ValueType, str, bytes]:
     """Drives one job; returns (outcome if the run itself failed, message, screenshot)."""
     try:
         # One bound for the whole job: a page that hogs its renderer would otherwise stall any evaluate forever.
-        shot = await asyncio.wait_for(_drive(page, collector, entry, options, time.monotonic() + wall), wall)
+        shot = await asyncio.wait_for(_drive(page, cdp, collector, entry, options, time.monotonic() + wall), wall)
         return pb.OUTCOME_OK, "", shot
     except TimeoutError:
         return pb.OUTCOME_TIME_LIMIT, f"the page did not finish within {wall:g} s", b""

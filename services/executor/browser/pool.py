@@ -221,7 +221,7 @@ class BrowserPool:
                               files={f.path: f.content for f in req.files})
         try:
             await warm.start(collector, req.browser.viewport_width or 800, req.browser.viewport_height or 800)
-            outcome, message, shot = await run_page(warm.page, collector, req.entrypoint, req.browser,
+            outcome, message, shot = await run_page(warm.page, warm.cdp, collector, req.entrypoint, req.browser,
                                                     job.limits.wall)
         finally:
             # Resetting the page is off the job's critical path; keep a reference so the task is not collected.
