@@ -12,7 +12,7 @@ test: setup
 
 lint: setup
 	.venv/bin/ruff check services tests bench scripts
-	.venv/bin/mypy services
+	.venv/bin/mypy services bench scripts
 	.venv/bin/buf lint
 	.venv/bin/buf format -d --exit-code
 

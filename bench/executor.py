@@ -7,6 +7,7 @@ per page. Prints jobs/s, latency percentiles and the ratios. Needs root (the san
 
     .venv/bin/python -m bench.executor               # both parts
     .venv/bin/python -m bench.executor --skip-html   # Python only
+    .venv/bin/python -m bench.executor --skip-python # HTML only
 """
 
 from __future__ import annotations
@@ -69,7 +70,7 @@ def python_job(p: humaneval.HumanEvalProblem) -> pb.ExecuteRequest:
                              limits=pb.Limits(wall_seconds=3, cpu_seconds=3))
 
 
-async def ours_batch(stub: executor_pb2_grpc.ExecutorServiceStub, jobs: list[pb.ExecuteRequest]) -> float:
+async def ours_batch(stub: executor_pb2_grpc.ExecutorServiceAsyncStub, jobs: list[pb.ExecuteRequest]) -> float:
     """One ExecuteBatch; returns jobs/s and checks every job passed."""
     start = time.perf_counter()
     ok = 0
@@ -80,7 +81,7 @@ async def ours_batch(stub: executor_pb2_grpc.ExecutorServiceStub, jobs: list[pb.
     return len(jobs) / elapsed
 
 
-async def ours_latency(stub: executor_pb2_grpc.ExecutorServiceStub, jobs: list[pb.ExecuteRequest],
+async def ours_latency(stub: executor_pb2_grpc.ExecutorServiceAsyncStub, jobs: list[pb.ExecuteRequest],
                        concurrency: int) -> tuple[float, list[float]]:
     """Individual Execute calls, `concurrency` at a time; returns jobs/s and per-call latencies."""
     gate = asyncio.Semaphore(concurrency)
@@ -98,7 +99,7 @@ async def ours_latency(stub: executor_pb2_grpc.ExecutorServiceStub, jobs: list[p
     return len(jobs) / (time.perf_counter() - start), latencies
 
 
-async def bench_python(stub: executor_pb2_grpc.ExecutorServiceStub, slots: int, repeat: int) -> None:
+async def bench_python(stub: executor_pb2_grpc.ExecutorServiceAsyncStub, slots: int, repeat: int) -> None:
     problems, _ = humaneval.load()
     jobs = [python_job(p) for _ in range(repeat) for p in problems]
     reference = await asyncio.to_thread(reference_python_isolated, repeat, slots)
@@ -112,7 +113,7 @@ async def bench_python(stub: executor_pb2_grpc.ExecutorServiceStub, slots: int, 
           f"p50 {percentile(latencies, 0.5) * 1000:.1f} ms  p99 {percentile(latencies, 0.99) * 1000:.1f} ms")
 
 
-async def bench_html(stub: executor_pb2_grpc.ExecutorServiceStub, pages: int, reference_pages: int,
+async def bench_html(stub: executor_pb2_grpc.ExecutorServiceAsyncStub, pages: int, reference_pages: int,
                      settle: float, concurrency: int) -> None:
     options = pb.BrowserOptions(auto_interact=True, settle_seconds=settle)
     jobs = [pb.ExecuteRequest(language=pb.LANGUAGE_HTML, files=[pb.File(path="index.html", content=page)],
@@ -143,6 +144,7 @@ async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--repeat", type=int, default=3)
     parser.add_argument("--skip-html", action="store_true")
+    parser.add_argument("--skip-python", action="store_true")
     parser.add_argument("--pages", type=int, default=200)
     parser.add_argument("--reference-pages", type=int, default=20)
     parser.add_argument("--settle", type=float, default=0.3)
@@ -159,7 +161,8 @@ async def main() -> None:
     chan = channel(f"127.0.0.1:{port}")
     stub = executor_pb2_grpc.ExecutorServiceStub(chan)
     try:
-        await bench_python(stub, cores, args.repeat)
+        if not args.skip_python:
+            await bench_python(stub, cores, args.repeat)
         if not args.skip_html:
             await bench_html(stub, args.pages, args.reference_pages, args.settle, cores)
     finally:

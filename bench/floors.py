@@ -106,7 +106,7 @@ def report(name: str, floor: float, ours: float, unit: str) -> None:
           f"{ours / floor:5.1f}x the floor")
 
 
-async def python_floors(stub: executor_pb2_grpc.ExecutorServiceStub, count: int, rounds: int) -> None:
+async def python_floors(stub: executor_pb2_grpc.ExecutorServiceAsyncStub, count: int, rounds: int) -> None:
     def fork_loop() -> None:
         subprocess.run(["/usr/bin/python3", "-I", "-S", "-c", FORK_LOOP, json.dumps(PRELOAD), TRIVIAL_PROGRAM,
                         TRIVIAL_TEST, str(count)], check=True)
@@ -192,7 +192,7 @@ async def raw_page() -> AsyncIterator[Callable[[str], Awaitable[None]]]:
             proc.wait(10)
 
 
-async def html_floors(stub: executor_pb2_grpc.ExecutorServiceStub, count: int, rounds: int) -> None:
+async def html_floors(stub: executor_pb2_grpc.ExecutorServiceAsyncStub, count: int, rounds: int) -> None:
     options = pb.BrowserOptions(auto_interact=False, settle_seconds=0.01)
     jobs = [pb.ExecuteRequest(language=pb.LANGUAGE_HTML, files=[pb.File(path="index.html", content=TRIVIAL_PAGE)],
                               browser=options) for _ in range(count)]

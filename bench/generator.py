@@ -31,12 +31,12 @@ ROUNDS = {pb.AUGMENT_TYPE_CHANGE_QUESTIONS: (3, 1), pb.AUGMENT_TYPE_CHANGE_ANSWE
 NAMES = {pb.AUGMENT_TYPE_CHANGE_QUESTIONS: "CHANGE_QUESTIONS", pb.AUGMENT_TYPE_CHANGE_ANSWERS: "CHANGE_ANSWERS"}
 
 
-def ideal(augment: int, latency: float, settle: float) -> float:
+def ideal(augment: pb.AugmentType.ValueType, latency: float, settle: float) -> float:
     llm_rounds, verify_rounds = ROUNDS[augment]
     return llm_rounds * latency + verify_rounds * 2 * settle
 
 
-async def one(stub: generator_pb2_grpc.GeneratorServiceAsyncStub, augment: int, seed: int,
+async def one(stub: generator_pb2_grpc.GeneratorServiceAsyncStub, augment: pb.AugmentType.ValueType, seed: int,
               stages: dict[str, list[float]] | None = None) -> tuple[float, int]:
     """One pushed QAP: (seconds, LLM calls); adds the pipeline's own stage timings to `stages`."""
     start = time.perf_counter()
@@ -77,7 +77,7 @@ async def main() -> None:
         augments = [a for _ in range(args.count) for a in ROUNDS]
         gate = asyncio.Semaphore(args.parallel)
 
-        async def gated(augment: int, seed: int) -> tuple[float, int]:
+        async def gated(augment: pb.AugmentType.ValueType, seed: int) -> tuple[float, int]:
             async with gate:
                 return await one(stub, augment, seed)
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import json
+from typing import cast
 
 import uvicorn
 from fastapi import APIRouter, FastAPI
@@ -50,7 +51,7 @@ def create_app(redis_url: str) -> FastAPI:
             if qa_pair is None:
                 raise Exception("Failed to get QA pair from cache")
             try:
-                result = json.loads(qa_pair)
+                result = json.loads(cast(bytes, qa_pair))
             except json.JSONDecodeError:
                 result = {}
             return SyntheticGenResponse(success=True, body=result, error=None)
