@@ -7,7 +7,7 @@ import math
 import pytest
 from prometheus_client import REGISTRY
 
-from services.common.llm import LlmClient, LlmError, LlmFatalError, LlmUsage, usage_scope
+from services.common.llm import LlmClient, LlmError, LlmFatalError, LlmUsage, load_litellm, usage_scope
 from services.common.llm_config import OFFLINE_MODEL
 from tests.llm.offline import OfflineServer, make_client
 
@@ -31,6 +31,16 @@ async def test_round_trip_sends_the_payload_and_reports_usage(llm: LlmClient, of
     # Our retry and timeout settings stay on the client side; litellm must not leak them into the body.
     assert not {"drop_params", "num_retries", "max_retries", "timeout"} & set(options)
     assert received["reply"] == completion.text
+
+
+async def test_the_offline_model_is_priced_at_zero_in_litellm(llm: LlmClient) -> None:
+    # Known to litellm, its replies are priced from one cost-map entry instead of a search of the whole map.
+    completion = await llm.complete("question", HELLO)
+    litellm = load_litellm()
+    entry = litellm.model_cost[OFFLINE_MODEL]
+    assert (entry["input_cost_per_token"], entry["output_cost_per_token"], entry["litellm_provider"]) == \
+        (0.0, 0.0, "openai")
+    assert completion.cost_usd == 0.0
 
 
 @pytest.mark.parametrize("kind", ["429", "500", "502", "503"])
