@@ -145,7 +145,6 @@ class WarmPage:
             job.blocked.append(url[:300])
         await route.abort("blockedbyclient")
 
-
     async def _scripts_switched_on(self) -> bool:
         """Waits for `start`'s switch; False if it failed.
 
