@@ -9,13 +9,13 @@ from __future__ import annotations
 
 import asyncio
 import base64
-import json
 import logging
 import re
 from collections import OrderedDict
 from dataclasses import dataclass
 
 import numpy as np
+import orjson
 from redis.asyncio import Redis
 
 from services.generator.embeddings import Array, MiniLM, model_dir
@@ -47,6 +47,16 @@ def shingles(text: str) -> set[str]:
 def jaccard(a: set[str], b: set[str]) -> float:
     """|a ∩ b| / |a ∪ b|."""
     return len(a & b) / len(a | b) if a or b else 1.0
+
+
+def nearest(vector: Array, others: list[bytes]) -> float:
+    """The highest cosine between `vector` and the stored float16 unit vectors of its size (one matrix product)."""
+    width = vector.size * 2
+    same = [o for o in others if len(o) == width]
+    if not same:
+        return 0.0
+    matrix = np.frombuffer(b"".join(same), dtype=np.float16).reshape(len(same), vector.size).astype(np.float32)
+    return float((matrix @ vector).max())
 
 
 class Deduper:
@@ -85,14 +95,15 @@ class Deduper:
             return Verdict(False, 0.0, "disabled")
         vector = await self._vector(question)
         own = shingles(question)
-        cosine = lexical = 0.0
+        lexical = 0.0
+        others: list[bytes] = []
         for raw in await self.redis.lrange(RECENT, 0, self.window - 1):
-            record = json.loads(raw)
+            record = orjson.loads(raw)
             if vector is not None and record.get("vec"):
-                other = np.frombuffer(base64.b64decode(record["vec"]), dtype=np.float16).astype(np.float32)
-                cosine = max(cosine, float(vector @ other))
+                others.append(base64.b64decode(record["vec"]))
             else:  # a record from a replica without the model: compare by words
                 lexical = max(lexical, jaccard(own, set(record.get("shingles", []))))
+        cosine = nearest(vector, others) if vector is not None else 0.0
         if cosine >= self.threshold:
             return Verdict(True, cosine, "embedding")
         if lexical >= LEXICAL_THRESHOLD:
@@ -108,6 +119,6 @@ class Deduper:
         if vector is not None:
             record["vec"] = base64.b64encode(vector.astype(np.float16).tobytes()).decode()
         async with self.redis.pipeline(transaction=True) as pipe:
-            pipe.lpush(RECENT, json.dumps(record))
+            pipe.lpush(RECENT, orjson.dumps(record))
             pipe.ltrim(RECENT, 0, self.window - 1)
             await pipe.execute()
