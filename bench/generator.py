@@ -60,7 +60,8 @@ async def main() -> None:
     async with mesh(args.latency_ms, args.settle) as running:
         chan = channel(running.generator_address)
         stub = generator_pb2_grpc.GeneratorServiceStub(chan)
-        await one(stub, pb.AUGMENT_TYPE_CHANGE_QUESTIONS, 1)  # warm: litellm import, browser pages
+        for augment in ROUNDS:  # warm: litellm import, every browser page, each augment type's prompts
+            await one(stub, augment, 1)
         print("\nsequential (one QAP at a time): time per QAP, ideal, overhead")
         for augment in ROUNDS:
             stages: dict[str, list[float]] = {}
