@@ -39,7 +39,7 @@ AFTER_LAST_ACTION_SECONDS = 0.1
 # time after the interaction phase), so frame-dependent bugs are not missed under load.
 MIN_FRAMES_PER_SECOND = 40
 # Two were not enough once interaction stopped taking a frame per event: sixteen pages starving each other on
-# two cores then missed the benchmark's 11th-frame bug in 3 of 4 runs (in none of 4 with three).
+# two cores then missed the benchmark's 11th-frame bug in 3 of 4 runs (in none of 6 with three).
 STARVED_LOAD_SETTLES = 3
 # A starved page is polled again after the time its missing frames take at 60 Hz (a frame at least): a fixed
 # 50 ms poll overshot by 30 ms on average.
