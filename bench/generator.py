@@ -9,7 +9,9 @@ the waits on its critical path:
 
 Mesh overhead per QAP = measured time − ideal time: everything synthmesh adds (gRPC hops, JSON, merging,
 browser start-up of the page, interaction, the pool push). With `--parallel P` QAPs at once the ideal rate is
-P / ideal time; QAPs/min is printed against it.
+P / ideal time; QAPs/min is printed against it. For the QAPs run one at a time it also prints how much longer
+than its simulated wait each kind of hop took on average (LLM calls by role, page jobs), from the services'
+own metrics.
 
     .venv/bin/python -m bench.generator --latency-ms 500 --count 6 --parallel 3
 """
@@ -21,6 +23,8 @@ import asyncio
 import os
 import statistics
 import time
+
+from prometheus_client import REGISTRY
 
 from bench.stack import mesh
 from services.common.clients import channel
@@ -48,6 +52,35 @@ async def one(stub: generator_pb2_grpc.GeneratorServiceAsyncStub, augment: pb.Au
     return time.perf_counter() - start, reply.llm_calls
 
 
+def hop_totals() -> dict[str, tuple[float, float]]:
+    """(seconds, count) so far of every LLM call by role and of every page job, from this process's metrics."""
+    totals: dict[str, tuple[float, float]] = {}
+    for metric in REGISTRY.collect():
+        if metric.name not in ("synthmesh_llm_request_seconds", "synthmesh_executor_run_seconds"):
+            continue
+        for sample in metric.samples:
+            name = sample.labels.get("role") or sample.labels.get("language", "")
+            if sample.name.endswith(("_sum", "_count")) and name in ("question", "augment", "answer", "html"):
+                key = "page job" if name == "html" else f"LLM {name} call"
+                seconds, count = totals.get(key, (0.0, 0.0))
+                totals[key] = (seconds + sample.value, count) if sample.name.endswith("_sum") else \
+                    (seconds, count + sample.value)
+    return totals
+
+
+def hops(before: dict[str, tuple[float, float]], after: dict[str, tuple[float, float]], latency: float,
+         settle_waits: float) -> str:
+    """Each kind of hop's mean time beyond its simulated wait, between two `hop_totals()`."""
+    parts = []
+    for key, (seconds, count) in sorted(after.items()):
+        seconds -= before.get(key, (0.0, 0.0))[0]
+        count -= before.get(key, (0.0, 0.0))[1]
+        if count:
+            wait = settle_waits if key == "page job" else latency
+            parts.append(f"{key} +{(seconds / count - wait) * 1000:.0f} ms (×{count:.0f})")
+    return "beyond the simulated waits, mean: " + ", ".join(parts)
+
+
 async def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--latency-ms", type=int, default=500)
@@ -65,6 +98,7 @@ async def main() -> None:
         print("\nsequential (one QAP at a time): time per QAP, ideal, overhead")
         for augment in ROUNDS:
             stages: dict[str, list[float]] = {}
+            before = hop_totals()
             results = [await one(stub, augment, 100 + i, stages) for i in range(args.count)]
             times = [t for t, _ in results]
             best = ideal(augment, latency, args.settle)
@@ -74,6 +108,7 @@ async def main() -> None:
                   f"LLM calls/QAP {statistics.mean(c for _, c in results):.1f}")
             print("    stages (mean ms per QAP): " + ", ".join(
                 f"{name} {sum(values) / args.count * 1000:.0f}" for name, values in stages.items()))
+            print("    " + hops(before, hop_totals(), latency, 2 * args.settle))
         print(f"\nthroughput, {args.parallel} at a time, both augment types alternating")
         augments = [a for _ in range(args.count) for a in ROUNDS]
         gate = asyncio.Semaphore(args.parallel)
