@@ -34,12 +34,11 @@ import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
 
-import httpx
 import orjson
 import uvloop
 from redis.asyncio import Redis
 
-from bench.httpload import Connection
+from bench.httpload import Connection, wait_healthy
 
 ROOT = Path(__file__).resolve().parents[1]
 QUEUE = "synthetic:queue"
@@ -109,18 +108,6 @@ def start_target(name: str, redis_url: str) -> Target:
                    GATEWAY_WAIT_SECONDS="2", LOG_LEVEL="warning", DRAIN_SECONDS="0")
     proc = subprocess.Popen(argv, cwd=ROOT, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     return Target(name, f"http://127.0.0.1:{port}", proc)
-
-
-async def wait_healthy(target: Target, timeout: float = 20.0) -> None:
-    deadline = time.monotonic() + timeout
-    async with httpx.AsyncClient() as client:
-        while time.monotonic() < deadline:
-            try:
-                if (await client.get(target.url + "/health", timeout=0.5)).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                await asyncio.sleep(0.05)
-    raise RuntimeError(f"{target.name} did not become healthy")
 
 
 async def fill(redis: Redis, count: int, html_bytes: int) -> None:
@@ -257,7 +244,7 @@ async def run(args: argparse.Namespace) -> None:
     load_before = os.getloadavg()[0]
     try:
         for t in targets:
-            await wait_healthy(t)
+            await wait_healthy(t.name, t.url, t.proc)
         for i in range(args.rounds):
             for t in targets if i % 2 == 0 else reversed(targets):
                 await fill(redis, args.qaps + args.warmup + args.paced, args.html_bytes)

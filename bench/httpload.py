@@ -11,7 +11,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import subprocess
+import time
 from urllib.parse import urlsplit
+
+import httpx
 
 
 class ProtocolError(RuntimeError):
@@ -87,3 +91,17 @@ class Connection:
             self.writer.close()
             with contextlib.suppress(OSError):
                 await self.writer.wait_closed()
+
+
+async def wait_healthy(name: str, url: str, proc: subprocess.Popen[bytes], timeout: float = 20.0) -> None:
+    """Polls `url`/health until it answers 200; raises if `proc` exits first or `timeout` passes."""
+    deadline = time.monotonic() + timeout
+    async with httpx.AsyncClient() as client:
+        while time.monotonic() < deadline:
+            with contextlib.suppress(httpx.HTTPError):
+                if (await client.get(f"{url}/health", timeout=0.5)).status_code == 200:
+                    return
+            if proc.poll() is not None:
+                raise RuntimeError(f"{name} exited with code {proc.returncode}")
+            await asyncio.sleep(0.05)
+    raise RuntimeError(f"{name} did not become healthy in {timeout:g} s")

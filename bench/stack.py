@@ -15,8 +15,7 @@ import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
-import httpx
-
+from bench.httpload import wait_healthy
 from services.common.env import Env
 from services.common.server import ServiceRuntime
 from services.executor.config import ExecutorConfig
@@ -74,16 +73,7 @@ async def offline_model(latency_ms: int) -> AsyncIterator[str]:
     proc = subprocess.Popen([sys.executable, "-m", "services.offline_llm"], env=env, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
-        async with httpx.AsyncClient() as client:
-            for _ in range(200):
-                with contextlib.suppress(httpx.HTTPError):
-                    if (await client.get(f"{url}/health", timeout=1)).status_code == 200:
-                        break
-                if proc.poll() is not None:
-                    raise RuntimeError(f"the offline model server exited with code {proc.returncode}")
-                await asyncio.sleep(0.05)
-            else:
-                raise RuntimeError("the offline model server did not become healthy in 10 s")
+        await wait_healthy("the offline model server", url, proc)
         yield f"{url}/v1"
     finally:
         proc.terminate()
