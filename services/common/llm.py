@@ -18,6 +18,7 @@ import os
 import random
 import threading
 import time
+import warnings
 from collections.abc import Callable, Sequence
 from types import ModuleType
 from typing import Any
@@ -40,6 +41,10 @@ _import_lock = threading.Lock()
 _OFFLINE_PRICE = {"input_cost_per_token": 0.0, "output_cost_per_token": 0.0, "cache_creation_input_token_cost": 0.0,
                   "cache_read_input_token_cost": 0.0, "mode": "chat"}
 _priced: set[str] = set()
+# litellm's acompletion prepares each request in a worker thread, which hands a coroutine back to the event loop.
+# A call cancelled during that hop (a QAP's other chains are cancelled once one drops it) leaves the coroutine
+# unstarted: no request was sent, yet Python warns when it is collected, long after and far from the cause.
+UNSTARTED_CALL_WARNING = r"coroutine '\w+\.acompletion' was never awaited"
 
 
 def load_litellm() -> ModuleType:
@@ -52,8 +57,14 @@ def load_litellm() -> ModuleType:
             module: Any = importlib.import_module("litellm")
             module.suppress_debug_info = True
             module.telemetry = False
+            ignore_unstarted_calls()
             _litellm = module
         return _litellm
+
+
+def ignore_unstarted_calls() -> None:
+    """Silences the warning about a cancelled call's unstarted litellm coroutine (see UNSTARTED_CALL_WARNING)."""
+    warnings.filterwarnings("ignore", message=UNSTARTED_CALL_WARNING, category=RuntimeWarning)
 
 
 def price_offline_model(litellm: Any, model: str) -> None:
