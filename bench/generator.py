@@ -11,7 +11,7 @@ Mesh overhead per QAP = measured time − ideal time: everything synthmesh adds 
 browser start-up of the page, interaction, the pool push). With `--parallel P` QAPs at once the ideal rate is
 P / ideal time; QAPs/min is printed against it. For the QAPs run one at a time it also prints how much longer
 than its simulated wait each kind of hop took on average (LLM calls by role, page jobs), from the services'
-own metrics.
+own metrics, and the same for the QAPs run in parallel.
 
     .venv/bin/python -m bench.generator --latency-ms 500 --count 6 --parallel 3
 """
@@ -117,6 +117,7 @@ async def main() -> None:
             async with gate:
                 return await one(stub, augment, seed)
 
+        before = hop_totals()
         start = time.perf_counter()
         await asyncio.gather(*(gated(a, 1000 + i) for i, a in enumerate(augments)))
         elapsed = time.perf_counter() - start
@@ -124,6 +125,7 @@ async def main() -> None:
         ideal_rate = args.parallel / statistics.mean(ideal(a, latency, args.settle) for a in augments) * 60
         print(f"  {rate:6.1f} QAPs/min vs ideal bound {ideal_rate:6.1f} QAPs/min ({rate / ideal_rate:.0%}); "
               f"overhead per QAP {(elapsed / len(augments) - 60 / ideal_rate) * 1000:.0f} ms")
+        print("    " + hops(before, hop_totals(), latency, 2 * args.settle))
         await chan.close()
 
 
