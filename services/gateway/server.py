@@ -24,6 +24,7 @@ from services.gateway.app import create_app
 from services.gateway.config import GatewayConfig
 from services.gateway.poolservice import create_runtime
 from services.gateway.state import GatewayState
+from services.gateway.transport import CoalescingHttpToolsProtocol
 
 log = logging.getLogger(__name__)
 
@@ -52,8 +53,8 @@ class HttpServer:
 
     def __init__(self, app: ASGIApp, host: str, port: int, access_log: bool = False, grace: float = 10.0,
                  forwarded_allow_ips: str = "") -> None:
-        config = uvicorn.Config(app, host=host, port=port, lifespan="off", http="httptools", log_config=None,
-                                access_log=access_log, server_header=False,
+        config = uvicorn.Config(app, host=host, port=port, lifespan="off", http=CoalescingHttpToolsProtocol,
+                                log_config=None, access_log=access_log, server_header=False,
                                 timeout_graceful_shutdown=max(1, round(grace)),
                                 proxy_headers=bool(forwarded_allow_ips),
                                 forwarded_allow_ips=forwarded_allow_ips or None)
