@@ -44,6 +44,7 @@ _priced: set[str] = set()
 # litellm's acompletion prepares each request in a worker thread, which hands a coroutine back to the event loop.
 # A call cancelled during that hop (a QAP's other chains are cancelled once one drops it) leaves the coroutine
 # unstarted: no request was sent, yet Python warns when it is collected, long after and far from the cause.
+# pytest's filterwarnings in pyproject.toml repeats this pattern (pytest resets filters for every test).
 UNSTARTED_CALL_WARNING = r"coroutine '\w+\.acompletion' was never awaited"
 
 
