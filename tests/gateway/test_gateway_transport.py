@@ -1,14 +1,16 @@
-"""A response's writes leave together: the coalescing transport alone, then under uvicorn's real protocol."""
+"""A response's writes leave together: the coalescing transport alone, under uvicorn's protocol, over a real socket."""
 
 from __future__ import annotations
 
 import asyncio
 from typing import Any
 
+import httpx
 from starlette.types import Receive, Scope, Send
 from uvicorn.config import Config
 from uvicorn.server import ServerState
 
+from services.gateway.server import HttpServer
 from services.gateway.transport import CoalescingHttpToolsProtocol, CoalescingTransport
 
 
@@ -96,3 +98,23 @@ async def test_uvicorns_response_head_and_body_leave_in_one_call() -> None:
     assert head.startswith(b"HTTP/1.1 200 OK") and b"content-length: 5000" in head.lower()
     assert body == b"x" * 5000
     protocol.connection_lost(None)
+
+
+async def chunks(scope: Scope, receive: Receive, send: Send) -> None:
+    """Four 1 MiB chunks, more than a socket buffer holds: uvicorn's flow control must still pace them."""
+    await send({"type": "http.response.start", "status": 200, "headers": [(b"content-type", b"text/plain")]})
+    for index in range(4):
+        await send({"type": "http.response.body", "body": bytes([65 + index]) * (1 << 20), "more_body": index < 3})
+
+
+async def test_a_large_streamed_response_arrives_whole_over_a_real_socket() -> None:
+    server = HttpServer(chunks, "127.0.0.1", 0, grace=1)
+    port = await server.start()
+    try:
+        async with httpx.AsyncClient() as client:
+            for _ in range(2):  # twice on one keep-alive connection
+                reply = await client.get(f"http://127.0.0.1:{port}/", timeout=10)
+                assert reply.status_code == 200
+                assert reply.content == b"".join(bytes([65 + i]) * (1 << 20) for i in range(4))
+    finally:
+        await server.stop()
