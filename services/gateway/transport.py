@@ -11,6 +11,7 @@ hand-outs/s 5–25 % higher.
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Iterable
 from typing import Any
 
 from uvicorn.protocols.http.httptools_impl import HttpToolsProtocol
@@ -31,7 +32,7 @@ class CoalescingTransport(asyncio.Transport):
             self._loop.call_soon(self.flush)
         self._pending.append(data)
 
-    def writelines(self, list_of_data: Any) -> None:
+    def writelines(self, list_of_data: Iterable[bytes | bytearray | memoryview]) -> None:
         """Queues each item, as `write` would."""
         for data in list_of_data:
             self.write(data)
