@@ -25,7 +25,6 @@ import argparse
 import asyncio
 import os
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -39,16 +38,11 @@ import uvloop
 from redis.asyncio import Redis
 
 from bench.httpload import Connection, wait_healthy
+from services.cli.stack import free_port
 
 ROOT = Path(__file__).resolve().parents[1]
 QUEUE = "synthetic:queue"
 PATH = "/api/synthetic-gen"
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 def make_qap(html_bytes: int) -> bytes:

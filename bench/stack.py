@@ -8,7 +8,6 @@ import asyncio
 import contextlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
 import tempfile
@@ -16,6 +15,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from bench.httpload import wait_healthy
+from services.cli.stack import free_port
 from services.common.env import Env
 from services.common.server import ServiceRuntime
 from services.executor.config import ExecutorConfig
@@ -27,12 +27,6 @@ from services.generator.generator import Generator
 from services.generator.server import build as build_generator
 from services.iterator.config import IteratorConfig
 from services.iterator.server import build as build_iterator
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @dataclass
