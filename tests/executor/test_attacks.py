@@ -128,6 +128,23 @@ print('SECRET FOUND' if 'SYNTHMESH_TEST_SECRET' in seen or 'SECRET_VALUE' in see
                             "TMPDIR"])
 
 
+async def test_each_run_gets_its_own_environment(executor: Running) -> None:
+    # The run host sets a run's environment before forking it and keeps it while the next run's is the same:
+    # a run must still see the values of its own limits, and nothing a previous run changed.
+    code = """
+import os
+print(os.environ.get('LEFT_BY_A_RUN', '-'), os.environ['NODE_OPTIONS'], os.environ['HOME'])
+os.environ['LEFT_BY_A_RUN'] = 'yes'
+os.putenv('ALSO_LEFT', 'yes')
+"""
+    seen = []
+    for memory_mb in (128, 200, 200, 128):
+        result = await executor.stub.Execute(py(code, limits=pb.Limits(memory_bytes=memory_mb << 20)))
+        assert result.outcome == pb.OUTCOME_OK, result.message
+        seen.append(result.stdout.split())
+    assert seen == [["-", f"--max-old-space-size={mb}", "/tmp/w"] for mb in (128, 200, 200, 128)]
+
+
 async def test_root_only_and_host_files_are_absent(executor: Running) -> None:
     code = """
 import os
