@@ -129,11 +129,14 @@ def load_seccomp(bpf):
 
 
 def clean_host():
-    """Kills and reaps every process but the host, then empties /tmp and /dev/shm."""
+    """Kills and reaps every process but the host, then empties /tmp and /dev/shm.
+
+    Every process of the namespace is the host's descendant, and orphans are re-parented to it (pid 1), so the
+    namespace is empty once the host has no child left.
+    """
     for _ in range(1000):
         kill_others()
-        reap()
-        if not any(p.isdigit() and p != "1" for p in os.listdir("/proc")):
+        if reap():
             break
         time.sleep(0.0005)
     for top in ("/tmp", "/dev/shm"):
@@ -142,14 +145,14 @@ def clean_host():
 
 
 def reap():
-    """Collects every exited child (orphans of runs are re-parented to the host)."""
+    """Collects every exited child (orphans of runs are re-parented to the host); True once none is left."""
     while True:
         try:
             pid, _ = os.waitpid(-1, os.WNOHANG)
         except ChildProcessError:
-            return
+            return True
         if pid == 0:
-            return
+            return False
 
 
 def wipe(path):
@@ -377,11 +380,14 @@ def supervise(pid, streams, events, deadline, output_cap, kill):
 
 
 def kill_others():
-    """Namespaces mode: SIGKILL every process of the run host's pid namespace except the host."""
-    for name in os.listdir("/proc"):
-        if name.isdigit() and name != "1":
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(int(name), signal.SIGKILL)
+    """Namespaces mode: SIGKILL every process of the run host's pid namespace except the host.
+
+    kill(-1) from the namespace's init reaches exactly the other processes of the namespace (processes outside
+    it have no pid in it), in one system call and without listing /proc: each object this process creates after
+    a fork costs a page fault.
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(-1, signal.SIGKILL)
 
 
 def kill_group(pid):
