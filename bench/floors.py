@@ -39,13 +39,14 @@ import httpx
 import websockets
 
 from bench.executor import python_job
+from bench.settings import executor_config
 from bench.stack import offline_model
 from services.common.clients import channel
 from services.common.env import Env
 from services.common.llm import LlmClient
 from services.common.llm_config import LlmConfig
 from services.evaluator.datasets import humaneval
-from services.executor.config import DEFAULT_CHROMIUM, ExecutorConfig
+from services.executor.config import DEFAULT_CHROMIUM
 from services.executor.sandbox.slots import PRELOAD
 from services.executor.server import Executor
 from synthmesh.executor.v1 import executor_pb2 as pb
@@ -251,7 +252,7 @@ async def main() -> None:
     cores = os.cpu_count() or 1
     print(f"host: {platform.node()} {platform.machine()}, {cores} cores, load {os.getloadavg()[0]:.2f}; "
           "machine-wide CPU per item")
-    executor = Executor(ExecutorConfig.from_env({"EXECUTOR_SLOTS": str(cores), "DRAIN_SECONDS": "0"}))
+    executor = Executor(executor_config())
     await executor.start()
     runtime = executor.runtime()
     chan = channel(f"127.0.0.1:{await runtime.start('127.0.0.1:0')}")

@@ -15,10 +15,10 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from bench.httpload import wait_healthy
+from bench.settings import executor_config
 from services.cli.stack import free_port
 from services.common.env import Env
 from services.common.server import ServiceRuntime
-from services.executor.config import ExecutorConfig
 from services.executor.server import Executor
 from services.gateway.config import GatewayConfig
 from services.gateway.server import build_gateway
@@ -78,10 +78,9 @@ async def offline_model(latency_ms: int) -> AsyncIterator[str]:
 async def mesh(latency_ms: int, settle_seconds: float) -> AsyncIterator[Mesh]:
     """Every service of the QAP path, in this process."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    cores = os.cpu_count() or 1
     runtimes: list[ServiceRuntime] = []
     async with redis_server() as redis_url, offline_model(latency_ms) as llm_url:
-        executor = Executor(ExecutorConfig.from_env({"EXECUTOR_SLOTS": str(cores)}))
+        executor = Executor(executor_config())
         await executor.start()
         try:
             runtimes.append(executor.runtime())

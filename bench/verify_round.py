@@ -19,9 +19,9 @@ from typing import Any
 
 from playwright.async_api import Page
 
+from bench.settings import executor_config
 from services.common.clients import channel
 from services.executor.browser import page_job
-from services.executor.config import ExecutorConfig
 from services.executor.server import Executor
 from services.offline_llm.corpus import ENTRIES
 from services.offline_llm.corpus.model import Variant
@@ -50,7 +50,7 @@ async def main() -> None:
     args = parser.parse_args()
     page_job.interact = timed("interaction", page_job.interact)  # type: ignore[assignment]
     Page.goto = timed("load", Page.goto)  # type: ignore[method-assign, assignment]
-    executor = Executor(ExecutorConfig.from_env({"EXECUTOR_SLOTS": "2", "DRAIN_SECONDS": "0"}))
+    executor = Executor(executor_config())
     await executor.start()
     runtime = executor.runtime()
     stub = executor_pb2_grpc.ExecutorServiceStub(channel(f"127.0.0.1:{await runtime.start('127.0.0.1:0')}"))
