@@ -16,7 +16,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from synthmesh.executor.v1 import executor_pb2 as pb
 
-from .conftest import SECRET, Running, html, py
+from .conftest import SECRET, Running, html, js, py
 
 MIB = 1024 * 1024
 
@@ -143,6 +143,16 @@ os.putenv('ALSO_LEFT', 'yes')
         assert result.outcome == pb.OUTCOME_OK, result.message
         seen.append(result.stdout.split())
     assert seen == [["-", f"--max-old-space-size={mb}", "/tmp/w"] for mb in (128, 200, 200, 128)]
+
+
+async def test_node_runs_get_the_run_environment(executor: Running) -> None:
+    # node is exec'd with the environment the run host set for the run, no more and no less.
+    code = "console.log(Object.keys(process.env).sort().join(','), process.env.NODE_OPTIONS)"
+    for memory_mb in (300, 128):
+        result = await executor.stub.Execute(js(code, limits=pb.Limits(memory_bytes=memory_mb << 20)))
+        assert result.outcome == pb.OUTCOME_OK, result.message
+        assert result.stdout.split() == ["HOME,LANG,NODE_OPTIONS,PATH,PYTHONDONTWRITEBYTECODE,PYTHONUTF8,TMPDIR",
+                                         f"--max-old-space-size={memory_mb}"]
 
 
 async def test_root_only_and_host_files_are_absent(executor: Running) -> None:

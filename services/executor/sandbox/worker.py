@@ -318,8 +318,8 @@ def run_node(req, config):
             "setup": req.get("setup", "")}
     with open(paths["spec"], "w", encoding="utf-8") as f:
         json.dump(spec, f)
-    os.execve(config["node"], [config["node"], config["harness_js"], paths["spec"]],
-              job_environment(req["limits"]))
+    # The environment is the run's already: the host set it before the fork (inherit_environment).
+    os.execv(config["node"], [config["node"], config["harness_js"], paths["spec"]])
 
 
 class Capture:
