@@ -79,7 +79,7 @@ async def test_uncaught_exception_is_a_runtime_error_with_the_programs_traceback
     assert result.outcome == pb.OUTCOME_RUNTIME_ERROR
     assert "ZeroDivisionError" in result.message
     assert 'File "/tmp/w/main.py", line 2' in result.stderr
-    assert "worker.py" not in result.stderr
+    assert "worker" not in result.stderr
 
 
 async def test_nonzero_exit_is_a_runtime_error(executor: Running) -> None:
@@ -126,6 +126,18 @@ async def test_multi_file_python_program_imports_its_module(executor: Running) -
     result = await executor.stub.Execute(pb.ExecuteRequest(language=pb.LANGUAGE_PYTHON, files=files,
                                                            entrypoint="main.py"))
     assert result.outcome == pb.OUTCOME_OK and result.stdout == "42\n"
+
+
+async def test_a_program_imports_its_own_module_named_like_the_runners(executor: Running) -> None:
+    # The runner's own modules are loaded in the interpreter programs are forked from; a program's file of the
+    # same name must win, and the runner's folder must not be on its path.
+    files = [pb.File(path="main.py", content="import sys, worker_program\nprint(worker_program.VALUE)\n"
+                                              "print(any(p.startswith('/sb') for p in sys.path))"),
+             pb.File(path="worker_program.py", content="VALUE = 'mine'\n")]
+    result = await executor.stub.Execute(pb.ExecuteRequest(language=pb.LANGUAGE_PYTHON, files=files,
+                                                           entrypoint="main.py"))
+    assert result.outcome == pb.OUTCOME_OK, result.stderr
+    assert result.stdout == "mine\nFalse\n"
 
 
 async def test_javascript_run_and_assertion_tests(executor: Running) -> None:

@@ -19,7 +19,7 @@ from typing import Any, Protocol
 from services.executor.sandbox import cgroups
 from services.executor.sandbox.reaper import Reaper
 from services.executor.sandbox.seccomp import export_bpf
-from services.executor.sandbox.slots import LaunchSpec, Slot, SlotError
+from services.executor.sandbox.slots import WORKER_FILES, LaunchSpec, Slot, SlotError
 
 log = logging.getLogger(__name__)
 HERE = Path(__file__).resolve().parent
@@ -108,7 +108,7 @@ def prepare_runtime_dir(settings: PoolSettings) -> Path:
     """A world-readable folder holding the worker, the node harness and the compiled seccomp program."""
     runtime = Path(tempfile.mkdtemp(prefix="synthmesh-executor-"))
     runtime.chmod(0o755)
-    for name in ("worker.py", "harness.js"):
+    for name in (*WORKER_FILES, "harness.js"):
         shutil.copy(HERE / name, runtime / name)
         (runtime / name).chmod(0o644)
     if settings.mode == "bwrap":

@@ -38,6 +38,8 @@ PRELOAD = ("typing", "math", "re", "collections", "itertools", "functools", "hea
            "dataclasses", "enum", "unittest")
 LINE_LIMIT = 256 * 1024 * 1024
 SETPRIV = "/usr/bin/setpriv"
+# The fork server's modules (stdlib only), copied next to each other into the runtime folder; worker.py is run.
+WORKER_FILES = ("worker.py", "worker_host.py", "worker_program.py")
 
 
 class SlotError(RuntimeError):
@@ -52,7 +54,7 @@ class LaunchSpec:
     bwrap: str
     python: str
     node: str
-    runtime_dir: Path  # world-readable copies of worker.py, harness.js and the seccomp program
+    runtime_dir: Path  # world-readable copies of WORKER_FILES, harness.js and the seccomp program
     tmpfs_bytes: int
 
     def worker_config(self, scratch: Path) -> dict[str, Any]:
@@ -79,7 +81,7 @@ class LaunchSpec:
             "--ro-bind", "/usr", "/usr", "--symlink", "usr/lib", "/lib", "--symlink", "usr/lib64", "/lib64",
             "--symlink", "usr/bin", "/bin", "--proc", "/proc", "--dev", "/dev",
             "--size", str(self.tmpfs_bytes), "--tmpfs", "/tmp",
-            "--ro-bind", str(rt / "worker.py"), "/sb/worker.py",
+            *(arg for name in WORKER_FILES for arg in ("--ro-bind", str(rt / name), f"/sb/{name}")),
             "--ro-bind", str(rt / "harness.js"), "/sb/harness.js",
             "--ro-bind", str(rt / "seccomp.bpf"), "/sb/seccomp.bpf",
             # The root and /dev are tmpfs folders bwrap built; left writable, a run could leave files there

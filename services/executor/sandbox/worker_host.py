@@ -1,0 +1,162 @@
+"""The run host's kernel interface, inside the sandbox: namespaces, mounts, privileges, seccomp, clean-up.
+
+Standard library only (see worker.py, which imports it). In mode ``namespaces`` the worker becomes the run host
+here: pid 1 of a private pid namespace with its own /proc, size-capped tmpfs on /tmp and /dev/shm, no
+capabilities, no_new_privs and the seccomp filter loaded, all inherited by the programs it forks. After each run
+it kills and reaps every other process of the namespace and wipes /tmp and /dev/shm.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import ctypes
+import os
+import shutil
+import signal
+import time
+
+CLONE_NEWNS = 0x00020000
+CLONE_NEWUSER = 0x10000000
+CLONE_NEWPID = 0x20000000
+MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 2, 4, 0x4000, 1 << 18
+PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 22, 24, 38
+SECCOMP_MODE_FILTER = 2
+# The worker keeps its pipes to the supervisor on these, off fds 0-2, so that runs never inherit or clobber them.
+PROTO_IN, PROTO_OUT = 10, 11
+
+libc = ctypes.CDLL(None, use_errno=True)
+
+
+class SockFprog(ctypes.Structure):
+    """struct sock_fprog for PR_SET_SECCOMP."""
+
+    _fields_ = [("len", ctypes.c_ushort), ("filter", ctypes.c_void_p)]
+
+
+class CapHeader(ctypes.Structure):
+    """struct __user_cap_header_struct."""
+
+    _fields_ = [("version", ctypes.c_uint32), ("pid", ctypes.c_int)]
+
+
+class CapData(ctypes.Structure):
+    """struct __user_cap_data_struct."""
+
+    _fields_ = [("effective", ctypes.c_uint32), ("permitted", ctypes.c_uint32),
+                ("inheritable", ctypes.c_uint32)]
+
+
+def check(result, what):
+    """Raises OSError with errno when a libc call failed."""
+    if result != 0:
+        err = ctypes.get_errno()
+        raise OSError(err, f"{what}: {os.strerror(err)}")
+
+
+def mount(source, target, fstype, flags, data):
+    """Mounts `source` on `target` (the mount system call)."""
+    check(libc.mount(source.encode(), target.encode(), fstype.encode() if fstype else None, flags,
+                     data.encode() if data else None), f"mount {target}")
+
+
+def become_host(config, bpf):
+    """Creates the private namespaces and returns in the host (pid 1); the worker stays behind and waits."""
+    uid, gid = os.getuid(), os.getgid()
+    check(libc.unshare(CLONE_NEWUSER | CLONE_NEWNS | CLONE_NEWPID), "unshare")
+    with open("/proc/self/setgroups", "w") as f:
+        f.write("deny")
+    with open("/proc/self/uid_map", "w") as f:
+        f.write(f"0 {uid} 1")
+    with open("/proc/self/gid_map", "w") as f:
+        f.write(f"0 {gid} 1")
+    host = os.fork()
+    if host:
+        # The worker: outlives the host only to report its end; bwrap then exits and the slot recycles.
+        os.close(PROTO_IN)
+        os.close(PROTO_OUT)
+        _, status = os.waitpid(host, 0)
+        os._exit(os.waitstatus_to_exitcode(status) & 0xFF or 1)
+    libc.prctl(PR_SET_PDEATHSIG, signal.SIGKILL, 0, 0, 0)
+    mount("none", "/", None, MS_REC | MS_PRIVATE, None)
+    size = config["tmpfs_bytes"]
+    mount("tmpfs", "/tmp", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+    mount("tmpfs", "/dev/shm", "tmpfs", MS_NOSUID | MS_NODEV, f"size={size},mode=1777")
+    mount("proc", "/proc", "proc", MS_NOSUID | MS_NODEV, None)
+    # Nothing below needs privilege: drop every capability for good, then lock the syscall surface. Runs
+    # inherit all of it.
+    for cap in range(64):
+        libc.prctl(PR_CAPBSET_DROP, cap, 0, 0, 0)
+    check(libc.capset(ctypes.byref(CapHeader(0x20080522, 0)), (CapData * 2)()), "capset")
+    check(libc.prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0), "no_new_privs")
+    load_seccomp(bpf)
+    libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0)
+
+
+def load_seccomp(bpf):
+    """Installs the classic-BPF seccomp program the supervisor compiled."""
+    if not bpf:
+        return
+    buf = ctypes.create_string_buffer(bpf)
+    prog = SockFprog(len(bpf) // 8, ctypes.addressof(buf))
+    check(libc.prctl(PR_SET_SECCOMP, SECCOMP_MODE_FILTER, ctypes.byref(prog), 0, 0), "seccomp")
+
+
+def clean_host():
+    """Kills and reaps every process but the host, then empties /tmp and /dev/shm.
+
+    Every process of the namespace is the host's descendant, and orphans are re-parented to it (pid 1), so the
+    namespace is empty once the host has no child left.
+    """
+    for _ in range(1000):
+        kill_others()
+        if reap():
+            break
+        time.sleep(0.0005)
+    for top in ("/tmp", "/dev/shm"):
+        for name in os.listdir(top):
+            wipe(os.path.join(top, name))
+
+
+def reap():
+    """Collects every exited child (orphans of runs are re-parented to the host); True once none is left."""
+    while True:
+        try:
+            pid, _ = os.waitpid(-1, os.WNOHANG)
+        except ChildProcessError:
+            return True
+        if pid == 0:
+            return False
+
+
+def wipe(path):
+    """Removes a file or tree even when the program made parts of it read-only."""
+    def allow_and_retry(func, target, _exc_info):
+        try:
+            os.chmod(os.path.dirname(target), 0o700)
+            func(target)
+        except OSError:
+            pass
+    if os.path.isdir(path) and not os.path.islink(path):
+        with contextlib.suppress(OSError):
+            os.chmod(path, 0o700)
+        shutil.rmtree(path, onerror=allow_and_retry)
+    else:
+        with contextlib.suppress(OSError):
+            os.unlink(path)
+
+
+def kill_others():
+    """Namespaces mode: SIGKILL every process of the run host's pid namespace except the host.
+
+    kill(-1) from the namespace's init reaches exactly the other processes of the namespace (processes outside
+    it have no pid in it), in one system call and without listing /proc: each object this process creates after
+    a fork costs a page fault.
+    """
+    with contextlib.suppress(ProcessLookupError):
+        os.kill(-1, signal.SIGKILL)
+
+
+def kill_group(pid):
+    """Mode none: kills the run's process group (a program may escape it; that is what 'none' means)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(pid, signal.SIGKILL)
