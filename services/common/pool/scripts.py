@@ -18,12 +18,23 @@ redis.call('ZADD', KEYS[4], now + tonumber(ARGV[2]), ARGV[1])
 # KEYS: queue, inflight, leases. ARGV: lease_seconds, then (lease, caller) per caller.
 # Pops up to one body per caller from the head into the in-flight hash, each under its caller's lease, in one step
 # (no LLEN-then-LPOP race). Returns the queue's remaining length, then the bodies in caller order (fewer when the
-# queue ran short).
+# queue ran short). Safe to run twice: the client retries a call whose reply was lost, and a lease already held
+# returns its body instead of taking (and overwriting the lease with) another one.
 CLAIM = _NOW + """
 local out = {0}
-local bodies = redis.call('LPOP', KEYS[1], (#ARGV - 1) / 2)
+local wanted = (#ARGV - 1) / 2
+local held = 0
+while held < wanted do
+  local body = redis.call('HGET', KEYS[2], ARGV[2 * held + 2])
+  if not body then break end
+  held = held + 1
+  out[held + 1] = body
+end
+local bodies = false
+if held < wanted then bodies = redis.call('LPOP', KEYS[1], wanted - held) end
 if bodies then
-  for i, body in ipairs(bodies) do
+  for j, body in ipairs(bodies) do
+    local i = held + j
     local lease, caller = ARGV[2 * i], ARGV[2 * i + 1]
     redis.call('HSET', KEYS[2], lease, body, lease .. '|caller', caller)
     redis.call('ZADD', KEYS[3], now + tonumber(ARGV[1]), lease)
@@ -40,8 +51,11 @@ WAIT = _NOW + "redis.call('ZADD', KEYS[1], now + tonumber(ARGV[2]), ARGV[1])\nre
 
 # KEYS: claim list, waiters, inflight, leases, queue. ARGV: lease, lease_seconds, caller.
 # Takes what BLMOVE delivered into the caller's claim list. A retried BLMOVE may have delivered a second item:
-# extras go back to the head of the queue in their original order.
+# extras go back to the head of the queue in their original order. Run again after a lost reply, it returns the
+# body the lease already holds.
 ADOPT = _NOW + """
+local held = redis.call('HGET', KEYS[3], ARGV[1])
+if held then return {held, redis.call('LLEN', KEYS[5])} end
 local body = redis.call('LPOP', KEYS[1])
 local extra = redis.call('RPOP', KEYS[1])
 while extra do
@@ -165,9 +179,17 @@ redis.call('ZREMRANGEBYSCORE', KEYS[7], '-inf', now - tonumber(ARGV[5]))
 return {dead, requeued}
 """
 
+# The seen key of a qa_id holds the archive key of the push that stored it, so that a push run again after its
+# reply was lost (the client retries it) is told it succeeded rather than refused as a duplicate of itself.
+_FIRST_PUSH = """
+if not redis.call('SET', KEYS[{seen}], KEYS[{history}], 'NX', 'EX', ARGV[{ttl}]) then
+  if redis.call('GET', KEYS[{seen}]) == KEYS[{history}] then return redis.call('LLEN', KEYS[1]) end
+  return -1
+end
+"""
+
 # KEYS: queue, history, seen, stats. ARGV: body, ttl. Refuses (-1) a QAP whose qa_id was pushed recently.
-PUSH_V1 = """
-if not redis.call('SET', KEYS[3], '1', 'NX', 'EX', ARGV[2]) then return -1 end
+PUSH_V1 = _FIRST_PUSH.format(seen=3, history=2, ttl=2) + """
 redis.call('SET', KEYS[2], ARGV[1], 'EX', ARGV[2])
 local n = redis.call('RPUSH', KEYS[1], ARGV[1])
 redis.call('HINCRBY', KEYS[4], 'pushed_v1', 1)
@@ -177,8 +199,7 @@ return n
 # KEYS: questions, answer, augmented answer, history, seen, stats.
 # ARGV: question record, answer record, augmented answer record, body, ttl.
 # Answers are written before the question that lists them (dojo-contract §9.18), all in one step.
-PUSH_V2 = """
-if not redis.call('SET', KEYS[5], '1', 'NX', 'EX', ARGV[5]) then return -1 end
+PUSH_V2 = _FIRST_PUSH.format(seen=5, history=4, ttl=5) + """
 redis.call('SET', KEYS[2], ARGV[2])
 redis.call('SET', KEYS[3], ARGV[3])
 redis.call('SET', KEYS[4], ARGV[4], 'EX', ARGV[5])
