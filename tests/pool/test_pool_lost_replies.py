@@ -117,5 +117,7 @@ async def test_a_push_run_twice_stores_the_qap_once_and_succeeds(cutter: tuple[R
     proxy.armed = True
     _, depth = await pool.push(body, kind)
     assert proxy.cut == 1 and depth == before + 1 == await redis.llen(listed)
-    newest = orjson.loads(await redis.lindex(listed, -1))
+    raw = await redis.lindex(listed, -1)
+    assert raw is not None
+    newest = orjson.loads(raw)
     assert (newest["responses"][0]["cid"] if kind is Kind.V1 else newest["qa_id"]) == cids_of(body)[0]
