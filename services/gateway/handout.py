@@ -90,7 +90,13 @@ class HandOutResponse(Response):
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         """Checks the client is still there, sends, then acknowledges (or requeues)."""
-        if client_gone(receive):
+        try:
+            # Reading what the client sent may itself fail (a streamed body over the size limit raises here).
+            gone = client_gone(receive)
+        except BaseException:
+            await self._requeue("request_failed")
+            raise
+        if gone:
             await self._requeue("client_left")
             return
         try:
