@@ -7,13 +7,13 @@ pop-qa answers 4xx with a JSON message for every bad request, and the pool stays
 from __future__ import annotations
 
 import logging
-import re
 
 import orjson
 from starlette.requests import Request
 from starlette.responses import Response
 
 from services.common.pool.errors import PoolUnavailable
+from services.common.pool.validation import V2_ID, V2_ID_RULE
 from services.gateway.middleware import error_body
 from services.gateway.state import GatewayState
 
@@ -22,8 +22,6 @@ log = logging.getLogger(__name__)
 JSON = "application/json"
 _NO_QUESTION = orjson.dumps({"success": False, "prompt": "", "qa_id": "", "ans_aug_id": ""})
 _POPPED = orjson.dumps({"success": True})
-# qa_ids are uuid4 strings upstream; allow any short token, refuse anything that could not be one.
-_QA_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
 
 POP_QA_BODY_SCHEMA = {
     "type": "object",
@@ -63,8 +61,8 @@ async def pop_qa(request: Request) -> Response:
     qa_id = payload.get("qa_id")
     if not isinstance(qa_id, str) or not qa_id:
         return _error(422, "qa_id is required and must be a non-empty string")
-    if not _QA_ID.fullmatch(qa_id):
-        return _error(422, "qa_id must be 1-128 characters of letters, digits, '.', '_', ':' or '-'")
+    if not V2_ID.fullmatch(qa_id):
+        return _error(422, f"qa_id must be {V2_ID_RULE}")
     caller = f"http:{request.client.host}" if request.client else "http:unknown"
     try:
         delivery = await state.pool.pop_v2(qa_id, caller)

@@ -77,16 +77,39 @@ async def test_pop_qa_removes_exactly_that_pair_and_is_idempotent(pool: Pool, re
 
 
 async def test_generate_question_peeks_and_skips_a_head_without_answers(pool: Pool, redis: Redis) -> None:
-    broken, good = make_body(), make_body()
-    broken_id, _ = await pool.push(broken, Kind.V2)
+    early, good = make_body(), make_body()
+    early_id, _ = await pool.push(early, Kind.V2)
     good_id, _ = await pool.push(good, Kind.V2)
-    await redis.delete(keys.answer(broken_id))  # a task Go would never see as ready
+    answer = await redis.get(keys.answer(early_id))
+    await redis.delete(keys.answer(early_id))  # listed before its answer was written: not ready for Go yet
     head = await pool.head_v2()
     assert head == (good["prompt"], good_id, cids_of(good)[3])
     assert await pool.head_v2() == head  # a peek removes nothing
-    assert await redis.llen(keys.QUESTIONS) == 1
-    dead = orjson.loads(await redis.lindex(keys.DEAD, 0))
-    assert dead["reason"] == "v2_answers_missing" and broken_id in dead["raw"]
+    assert await redis.llen(keys.QUESTIONS) == 2 and await redis.llen(keys.DEAD) == 0
+    assert answer is not None
+    await redis.set(keys.answer(early_id), answer)  # the writer catches up: the first question is served
+    assert await pool.head_v2() == (early["prompt"], early_id, cids_of(early)[3])
+
+
+async def test_pop_qa_of_another_pairs_trap_answer_id_leaves_that_pair_whole(pool: Pool, redis: Redis) -> None:
+    body = make_body()
+    qa_id, _ = await pool.push(body, Kind.V2)
+    trap = cids_of(body)[3]
+    assert await pool.pop_v2(trap, "validator-1") is None  # not a listed qa_id
+    assert await redis.exists(keys.answer(qa_id), keys.answer(trap)) == 2
+    assert await pool.head_v2() == (body["prompt"], qa_id, trap)
+
+
+async def test_a_v2_push_refuses_cids_that_pop_qa_could_never_take(pool: Pool, redis: Redis) -> None:
+    body = make_body()
+    old_cid = body["responses"][0]["cid"]
+    body["responses"][0]["cid"] = "answer 0"
+    body["ground_truth"]["answer 0"] = body["ground_truth"].pop(old_cid)
+    with pytest.raises(Rejected) as refused:
+        await pool.push(body, Kind.V2)
+    assert [p.field for p in refused.value.problems] == ["responses[0].cid"]
+    assert await redis.llen(keys.QUESTIONS) == 0
+    await pool.push(body, Kind.V1)  # v1 has no such rule: Dojo v1 never names a pair by its cid
 
 
 async def test_stats_and_depth_come_from_redis(pool: Pool) -> None:

@@ -13,7 +13,7 @@ from typing import Any
 
 import orjson
 
-from services.common.pool.validation import ranked_cids
+from services.common.pool.validation import V2_ID, ranked_cids
 from synthmesh.pool.v1 import pool_pb2
 
 Body = dict[str, Any]
@@ -139,6 +139,8 @@ def parse_question(raw: bytes | str) -> tuple[str, str, str] | None:
         return None
     question, qa_id, aug_id = fields
     assert isinstance(question, str) and isinstance(qa_id, str) and isinstance(aug_id, str)
+    if not (V2_ID.fullmatch(qa_id) and V2_ID.fullmatch(aug_id)):
+        return None  # a pair Dojo could never pop
     return question, qa_id, aug_id
 
 

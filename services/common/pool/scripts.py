@@ -1,8 +1,8 @@
 """The pool's Lua scripts: each multi-key change is one atomic step on the Redis server.
 
 Scripts read the server clock (`TIME`), so leases mean the same thing for every replica whatever its own clock.
-Redis ≥ 6.2 is required (BLMOVE, effect replication). Two scripts (SWEEP and POP_V2) touch keys they derive from
-their arguments; that is fine on a standalone Redis, which is what Dojo runs.
+Redis ≥ 6.2 is required (BLMOVE, effect replication). Three scripts (SWEEP, HEAD_V2 and POP_V2) touch keys they
+derive from their arguments; that is fine on a standalone Redis, which is what Dojo runs.
 """
 
 from __future__ import annotations
@@ -134,13 +134,6 @@ redis.call('ZREM', KEYS[2], lease)
 if not raw then return 0 end
 """ + _bury(3, 4, 4) + "return 1\n"
 
-# KEYS: questions, dead, stats. ARGV: raw question record, reason, detail, dead_max.
-# A listed v2 question is unusable: remove that exact element and keep it in the dead-letter list.
-BURY_V2 = _NOW + """
-local raw, reason, detail, lease, caller = ARGV[1], ARGV[2], ARGV[3], '', ''
-if redis.call('LREM', KEYS[1], 1, raw) == 0 then return 0 end
-""" + _bury(2, 3, 4) + "return 1\n"
-
 # KEYS: leases, inflight, dead, stats, waiters, queue, expired.
 # ARGV: stale_seconds, dead_max, limit, claim_prefix, expired_keep_seconds.
 # Expired leases: the reply may have reached the caller, so the body is dead-lettered, never re-served
@@ -208,33 +201,40 @@ redis.call('HINCRBY', KEYS[6], 'pushed_v2', 1)
 return n
 """
 
-# KEYS: questions. ARGV: answer key prefix. The head question and how many of its two answer keys exist.
+# KEYS: questions. ARGV: answer key prefix, first index, count. The first listed question from `first` on (at most
+# `count` looked at) whose two answer keys exist, and its index; false if none. Nothing is removed: a question
+# listed before its answers exist (another writer's order) is simply not ready yet.
 HEAD_V2 = """
-local raw = redis.call('LINDEX', KEYS[1], 0)
-if not raw then return false end
-local ok, q = pcall(cjson.decode, raw)
-local ready = 0
-if ok and type(q) == 'table' and type(q.qa_id) == 'string' and type(q.ans_aug_id) == 'string' then
-  ready = redis.call('EXISTS', ARGV[1] .. q.qa_id, ARGV[1] .. q.ans_aug_id)
+local first = tonumber(ARGV[2])
+for i, raw in ipairs(redis.call('LRANGE', KEYS[1], first, first + tonumber(ARGV[3]) - 1)) do
+  local ok, q = pcall(cjson.decode, raw)
+  if ok and type(q) == 'table' and type(q.qa_id) == 'string' and type(q.ans_aug_id) == 'string'
+      and redis.call('EXISTS', ARGV[1] .. q.qa_id, ARGV[1] .. q.ans_aug_id) == 2 then
+    return {raw, first + i - 1}
+  end
 end
-return {raw, ready}
+return false
 """
 
 # KEYS: questions, deliveries, stats. ARGV: qa_id, answer key prefix, caller, log_max.
 # Idempotent pop-qa: removes every listed question with this qa_id (exact elements), deletes both answer keys
-# (also when the question was no longer listed), and logs a delivery only when a question was removed.
+# (also when the question was no longer listed, unless the id is the trap answer of a question still listed: an
+# unknown id must not damage another pair), and logs a delivery only when a question was removed.
 POP_V2 = """
-local removed, aug = 0, nil
+local removed, aug, guarded = 0, nil, false
 for _, raw in ipairs(redis.call('LRANGE', KEYS[1], 0, -1)) do
   if string.find(raw, ARGV[1], 1, true) then
     local ok, q = pcall(cjson.decode, raw)
     if ok and type(q) == 'table' and q.qa_id == ARGV[1] then
       removed = removed + redis.call('LREM', KEYS[1], 1, raw)
       if type(q.ans_aug_id) == 'string' then aug = q.ans_aug_id end
+    elseif ok and type(q) == 'table' and q.ans_aug_id == ARGV[1] then
+      guarded = true
     end
   end
 end
-local deleted = redis.call('DEL', ARGV[2] .. ARGV[1])
+local deleted = 0
+if not guarded then deleted = redis.call('DEL', ARGV[2] .. ARGV[1]) end
 if aug then deleted = deleted + redis.call('DEL', ARGV[2] .. aug) end
 if removed == 0 then return {0, deleted, false} end
 local ids = ARGV[1]

@@ -20,8 +20,8 @@ from services.common.pool.codec import parse_question, v2_records
 from services.common.pool.config import PoolConfig
 from services.common.pool.errors import Duplicate, Rejected, redis_guard
 from services.common.pool.ids import uuid7
-from services.common.pool.metrics import DEAD_LETTERED, HANDOUTS, POOL_DEPTH, PUSHES, REJECTED_PUSHES
-from services.common.pool.validation import Problem, ranked_cids, reasons, validate_body
+from services.common.pool.metrics import HANDOUTS, POOL_DEPTH, PUSHES, REJECTED_PUSHES
+from services.common.pool.validation import Problem, ranked_cids, reasons, validate_body, validate_v2_ids
 
 log = logging.getLogger(__name__)
 
@@ -43,7 +43,7 @@ class Scripts:
         self.claim, self.wait, self.adopt = reg(scripts.CLAIM), reg(scripts.WAIT), reg(scripts.ADOPT)
         self.release = reg(scripts.RELEASE)
         self.ack, self.requeue, self.bury = reg(scripts.ACK), reg(scripts.REQUEUE), reg(scripts.BURY)
-        self.bury_v2, self.sweep = reg(scripts.BURY_V2), reg(scripts.SWEEP)
+        self.sweep = reg(scripts.SWEEP)
         self.push_v1, self.push_v2 = reg(scripts.PUSH_V1), reg(scripts.PUSH_V2)
         self.head_v2, self.pop_v2 = reg(scripts.HEAD_V2), reg(scripts.POP_V2)
 
@@ -113,7 +113,7 @@ class Pool:
 
         The id is the uuid7 of the archive key for v1 and the qa_id for v2. Raises Rejected or Duplicate.
         """
-        problems = validate_body(body)
+        problems = validate_body(body) or (validate_v2_ids(body) if kind is Kind.V2 else [])
         if problems:
             await self.record_rejection(problems)
             raise Rejected(problems)
@@ -167,25 +167,23 @@ class Pool:
             answers = await pipe.execute()
         return [(p[0] if p else _text(raw), a if p else None) for p, raw, a in zip(parsed, raws, answers, strict=True)]
 
-    async def head_v2(self, attempts: int = 16) -> tuple[str, str, str] | None:
-        """The first listed v2 question whose two answers exist, or None; unusable heads are dead-lettered."""
-        for _ in range(attempts):
+    async def head_v2(self, window: int = 64) -> tuple[str, str, str] | None:
+        """The first listed v2 question (of the first `window`) whose two answers exist, or None.
+
+        Nothing is removed (dojo-contract §10): a question whose answers are not written yet is skipped, as Dojo's
+        Go client skips it, and so is a record Dojo could not use.
+        """
+        start = 0
+        while start < window:
             with redis_guard("peek"):
-                head = await self.scripts.head_v2(keys=[keys.QUESTIONS], args=[keys.ANSWER_PREFIX])
-            if head is None:
+                found = await self.scripts.head_v2(keys=[keys.QUESTIONS],
+                                                   args=[keys.ANSWER_PREFIX, start, window - start])
+            if found is None:
                 return None
-            raw, ready = head[0], int(head[1])
-            question = parse_question(raw)
-            if question is not None and ready == 2:
+            question = parse_question(found[0])
+            if question is not None:
                 return question
-            reason = "v2_answers_missing" if question is not None else "v2_invalid_question"
-            with redis_guard("bury"):
-                buried = await self.scripts.bury_v2(
-                    keys=[keys.QUESTIONS, keys.DEAD, keys.STATS],
-                    args=[raw, reason, "listed question unusable by Dojo v2", self.cfg.dead_letter_max])
-            if buried:
-                DEAD_LETTERED.labels(reason).inc()
-                log.error("dead-lettered a v2 question", extra={"reason": reason})
+            start = int(found[1]) + 1
         return None
 
     async def pop_v2(self, qa_id: str, caller: str) -> str | None:

@@ -8,6 +8,7 @@ object is exactly a `dict`: `type(x) is dict` instead of an ABC check keeps a ha
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -15,6 +16,10 @@ from typing import Any
 AUGMENT_TYPES = ("CHANGE_QUESTIONS", "CHANGE_ANSWERS")
 RESPONSES_PER_QAP = 4
 HTML_FILENAME = "index.html"
+# Dojo v2 names a pair by its rank-0 and worst cids (qa_id, ans_aug_id), and POST /api/pop-qa takes only ids of this
+# form: uuid4 strings upstream, any short token here.
+V2_ID = re.compile(r"[A-Za-z0-9._:-]{1,128}")
+V2_ID_RULE = "1-128 characters of letters, digits, '.', '_', ':' or '-'"
 
 
 @dataclass(frozen=True)
@@ -114,6 +119,12 @@ def validate_body(body: object) -> list[Problem]:
     _check_ground_truth(cids, body.get("ground_truth"), out)
     _check_metadata(body.get("metadata"), out)
     return out
+
+
+def validate_v2_ids(body: Mapping[str, Any]) -> list[Problem]:
+    """Every cid of a valid body that could not serve as a v2 id (a pair listed with one could never be popped)."""
+    return [Problem(f"responses[{i}].cid", f"must be {V2_ID_RULE} for the v2 pool", "cid")
+            for i, response in enumerate(body["responses"]) if not V2_ID.fullmatch(response["cid"])]
 
 
 def reasons(problems: list[Problem]) -> list[str]:
