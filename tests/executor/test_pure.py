@@ -28,6 +28,38 @@ def test_unordered_lines_only_when_asked() -> None:
     assert tolerant_equal("b\na", "a\nb", unordered_lines=True)
 
 
+@pytest.mark.parametrize(("actual", "expected"), [
+    ("1000000008", "1000000007"),  # a relative tolerance must not reach integers
+    ("12346", "12345"),
+    ("1 23", "12 3"),  # tokens are never concatenated
+    ("1 2 3", "12 3"),
+    ("-0", "0"),
+    ("1_0", "10.0"),  # float() would read it as 10
+])
+def test_tolerant_rejects_different_integers_and_regrouped_tokens(actual: str, expected: str) -> None:
+    assert not tolerant_equal(actual, expected)
+    assert not tolerant_equal(actual, expected, unordered_lines=True)
+
+
+@pytest.mark.parametrize(("actual", "expected"), [
+    ("3.0", "3"),  # either token a non-integer number: compared as floats
+    ("1e3", "1000"),
+    ("1000000007.5", "1000000007.49"),
+    ("  7 \n\n 8  \n\n", "7\n8"),
+    ("7\t8", "7 8"),
+    ("-INF", "-inf"),
+])
+def test_tolerant_keeps_whitespace_and_float_tolerance(actual: str, expected: str) -> None:
+    assert tolerant_equal(actual, expected)
+
+
+def test_unordered_lines_match_as_multisets_under_the_token_rule() -> None:
+    assert tolerant_equal("1 1\n1.0 2", "1 2\n1.0 1", unordered_lines=True)
+    assert tolerant_equal("b 2.00001\na 1\n\nb 2", "b 2\nb 2\na 1", unordered_lines=True)
+    assert not tolerant_equal("1\n1\n2", "1\n2\n2", unordered_lines=True)
+    assert not tolerant_equal("2\n1", "1\n2\n2", unordered_lines=True)
+
+
 def test_exact_ignores_only_trailing_whitespace() -> None:
     assert exact_equal("1 \n2\n\n", "1\n2")
     assert not exact_equal("1\n2", "1\n 2")
