@@ -7,7 +7,6 @@ need the dataset (`build_plan`: task ids, samples, k against n, the output folde
 from __future__ import annotations
 
 import datetime as dt
-import json
 import secrets
 from collections import defaultdict
 from dataclasses import dataclass, field
@@ -18,6 +17,7 @@ from services.common.errors import Violations
 from services.evaluator import datasets
 from services.evaluator.config import EvaluatorConfig
 from services.evaluator.datasets import DatasetError, DatasetSpec, LoadedDataset, LoadOptions, Problem
+from services.evaluator.runlog import read_runs
 from services.evaluator.scoring import default_ks
 from synthmesh.evaluator.v1 import evaluator_pb2 as ev
 from synthmesh.iterator.v1 import iterator_pb2 as it
@@ -195,10 +195,8 @@ def _attach_samples(request: ev.EvaluateRequest, plan: Plan, dataset: LoadedData
 
 def _attach_runs(request: ev.EvaluateRequest, plan: Plan, dataset: LoadedDataset, v: Violations) -> int:
     log = Path(request.rescore_dir).expanduser() / GENERATION_LOG
-    try:
-        runs = [json.loads(line) for line in log.read_text(encoding="utf-8").splitlines() if line.strip()]
-    except (OSError, ValueError) as exc:
-        v.add("rescore_dir", f"cannot read {log}: {exc}")
+    runs = read_runs(log, v)
+    if runs is None:
         return 0
     digests = {r.get("dataset_sha256") for r in runs}
     if digests != {dataset.sha256}:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from pathlib import Path
 
 import grpc
@@ -10,6 +11,7 @@ import pytest
 from services.common.clients import channel
 from services.common.errors import field_violations
 from services.evaluator.config import EvaluatorConfig
+from services.evaluator.datasets import humaneval
 from services.evaluator.server import create_server
 from synthmesh.evaluator.v1 import evaluator_pb2 as ev
 from synthmesh.evaluator.v1 import evaluator_pb2_grpc
@@ -117,3 +119,33 @@ async def test_unreachable_executor_is_unavailable_not_a_score(tmp_path: Path) -
         assert "executor GetInfo failed: UNAVAILABLE" in (caught.value.details() or "")
     finally:
         await runtime.stop(0, 0)
+
+
+def _run_line(**fields: object) -> str:
+    record: dict[str, object] = {"task_id": "HumanEval/0", "run": 0, "dataset_sha256": humaneval.load()[1],
+                                 "candidates": [{"id": "c1", "program": "def f(): pass\n"}], "best_id": "c1"}
+    record.update(fields)
+    return json.dumps({k: v for k, v in record.items() if v is not None})
+
+
+@pytest.mark.parametrize(("lines", "says"), [
+    (["[]"], "line 1: a run must be a JSON object, got list"),
+    ([_run_line(), _run_line(run=None)], "line 2: 'run' must be an integer"),
+    ([_run_line(), "", _run_line(run=True)], "line 3: 'run' must be an integer"),
+    ([_run_line(task_id=7)], "line 1: 'task_id' must be a string"),
+    ([_run_line(candidates=[{"id": "c1"}])], "line 1: 'candidates[0].program' must be a string"),
+    ([_run_line(candidates={})], "line 1: 'candidates' must be a list"),
+    ([_run_line(usage={"tokens": "many"})], "line 1: 'usage.tokens' must be a number"),
+    (["{"], "line 1: not JSON"),
+    (["[]"] * 6, "6 lines of "),
+])
+async def test_malformed_rescore_log_is_refused_naming_the_line(evaluator: Evaluator, tmp_path: Path,
+                                                                lines: list[str], says: str) -> None:
+    # A malformed run used to fail after planning (or in it) as UNKNOWN, with the output folder already made.
+    (tmp_path / "generation.jsonl").write_text("\n".join(lines) + "\n")
+    out = tmp_path / "never-created"
+    code, violations = await refused(evaluator, ev.EvaluateRequest(
+        dataset="humaneval", rescore_dir=str(tmp_path), allow_code_execution=True, output_dir=str(out)))
+    assert code == grpc.StatusCode.INVALID_ARGUMENT
+    assert any(f == "rescore_dir" and says in d for f, d in violations), violations
+    assert not out.exists(), "a refused request creates nothing"
