@@ -68,6 +68,7 @@ class Generator:
         self.generated = 0
         self.dropped: Tally[str] = Tally()
         self.last_error = ""
+        self._resume: asyncio.TimerHandle | None = None
 
     async def start(self) -> None:
         """Imports litellm and starts the refill loop (when enabled)."""
@@ -79,6 +80,8 @@ class Generator:
     async def close(self) -> None:
         """Stops the loop and closes every connection."""
         await self.refiller.stop()
+        if self._resume is not None:
+            self._resume.cancel()
         metrics.REFILLING.set(0)
         for chan in self.channels:
             await chan.close()
@@ -136,16 +139,24 @@ class Generator:
         outcome = await self.build(Request())
         if outcome.qap is None:
             if outcome.drop_reason in ("llm_auth", "llm_credit"):
-                await self._pause_after_fatal()
+                self._pause_after_fatal()
             return not outcome.drop_reason.startswith(OUTAGE_PREFIXES)
         pushed = await self.push(outcome.qap, pool, outcome.question)
         return pushed.ok or pushed.reason != "pool_unavailable"
 
-    async def _pause_after_fatal(self) -> None:
-        """Auth or credit failure: stop refilling for a while (readiness shows NOT_SERVING), then try again."""
+    def _pause_after_fatal(self) -> None:
+        """Auth or credit failure: take no pool place for a while (readiness shows NOT_SERVING), then try again.
+
+        The round returns at once, so its reserved place goes back to the other replicas during the pause.
+        """
         self.refiller.paused = True
         metrics.REFILLING.set(0)
         log.error("LLM provider refused our credentials or credit; refilling paused", extra={"error": self.last_error})
-        await asyncio.sleep(self.config.fatal_pause_seconds)
+        if self._resume is not None:
+            self._resume.cancel()
+        self._resume = asyncio.get_running_loop().call_later(self.config.fatal_pause_seconds, self._resume_refilling)
+
+    def _resume_refilling(self) -> None:
+        self._resume = None
         self.refiller.paused = False
         metrics.REFILLING.set(1)

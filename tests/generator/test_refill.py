@@ -73,3 +73,28 @@ async def test_reservations_are_atomic_and_expire(redis_server: RedisProcess, cl
     await asyncio.sleep(0.6)  # the other leases expire: a crashed replica never blocks the pool for good
     assert await reservations.reserve("v1", "after", 3) and await reservations.reserve("v1", "after2", 3)
     assert not await reservations.reserve("v1", "after3", 3)
+
+
+async def test_a_replica_paused_by_an_auth_failure_gives_its_place_back(
+        executor: Running, iterator: IteratorService, offline_model: OfflineModel, pool_gateway: PoolGateway,
+        redis_server: RedisProcess, clean_pool: Redis) -> None:
+    # A bad key pauses refilling for minutes; the place it had reserved must not stay blocked that long.
+    await offline_model.client.post("/admin/faults", json={"kind": "401", "count": 1, "step": "question"})
+    config = generator_config(executor, iterator, offline_model, pool_gateway, redis_server.url,
+                              GENERATOR_REFILL="true", GENERATOR_TARGET_V1="1", GENERATOR_TARGET_V2="0",
+                              GENERATOR_WORKERS="1", GENERATOR_FATAL_PAUSE_SECONDS="120")
+    replica = await start_generator(config)
+    reservations = Reservations(clean_pool, lease_seconds=10)
+    try:
+        for _ in range(300):
+            if replica.generator.refiller.paused:
+                break
+            await asyncio.sleep(0.05)
+        assert replica.generator.refiller.paused and replica.generator.dropped["llm_auth"] == 1
+        for _ in range(40):
+            if await reservations.count("v1") == 0:
+                break
+            await asyncio.sleep(0.05)
+        assert await reservations.count("v1") == 0
+    finally:
+        await replica.close()
