@@ -38,6 +38,21 @@ async def test_unit_tests_give_one_result_per_assertion(executor: Running) -> No
     assert "candidate(x, 5) == 15" in result.tests[1].name
 
 
+async def test_check_code_with_its_own_call_or_an_early_return_grades_a_correct_program_ok(
+        executor: Running) -> None:
+    add = "def add(a, b):\n    return a + b\n"
+    called = "def check(candidate):\n    assert candidate(1, 2) == 3\n    assert candidate(2, 2) == 4\n\ncheck(add)\n"
+    early = ("def check(candidate):\n    assert candidate(1, 2) == 3\n    if candidate(0, 0) == 0:\n        return\n"
+             "    assert candidate(1, 1) == 5\n")
+    for check, cases in ((called, 2), (early, 1)):
+        suite = pb.UnitTestSuite(check_code=check, entry_point="add")
+        result = await executor.stub.Execute(py(add, unit_tests=suite))
+        assert result.outcome == pb.OUTCOME_OK and len(result.tests) == cases, result.message
+    wrong = await executor.stub.Execute(py("def add(a, b):\n    return 1\n",
+                                           unit_tests=pb.UnitTestSuite(check_code=early, entry_point="add")))
+    assert wrong.outcome == pb.OUTCOME_WRONG_ANSWER and [t.name for t in wrong.tests] == ["check"]
+
+
 async def test_exception_in_a_case_is_a_runtime_error_of_that_case_only(executor: Running) -> None:
     request = py("def add(a, b):\n    if a < 0:\n        raise ValueError('negative')\n    return a + b\n",
                  unit_tests=pb.UnitTestSuite(check_code=CHECK, entry_point="add"))

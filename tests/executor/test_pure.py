@@ -85,6 +85,31 @@ def test_split_without_asserts_is_one_case() -> None:
     assert suite.cases == ("candidate(1)",) and suite.names == ("check",)
 
 
+def test_split_drops_module_level_calls_of_check() -> None:
+    # HumanEvalPack ends its tests with `check(add)`: in setup it would run before check exists.
+    suite = split_check("def check(candidate):\n    assert candidate(1, 2) == 3\n\ncheck(add)\n", "add")
+    assert suite.setup == "candidate = add"
+    assert suite.cases == ("assert candidate(1, 2) == 3",)
+
+
+@pytest.mark.parametrize("code", [
+    "def check(candidate):\n    assert candidate(1) == 1\n    if candidate(0) == 0:\n        return\n"
+    "    assert candidate(2) == 3\n",
+    "def check(candidate):\n    for i in range(3):\n        if i:\n            assert candidate(i)\n"
+    "    yield\n    assert candidate(0)\n",
+    "import functools\n@functools.cache\ndef check(candidate):\n    assert candidate(1)\n    assert candidate(2)\n",
+    "def check(candidate, *, exact=True):\n    assert candidate(1) if exact else True\n    assert candidate(2)\n",
+    "def check(candidate):\n    assert candidate(1)\n    assert candidate(2)\nCHECKS = [check]\n",
+], ids=["return", "yield", "decorated", "keyword-only", "module code uses check"])
+def test_split_falls_back_to_the_whole_check_when_a_split_would_change_its_meaning(code: str) -> None:
+    suite = split_check(code + "check(f)\n", "f")
+    assert suite.cases == ("check(f)",) and suite.names == ("check",)
+    assert "def check(candidate" in suite.setup and not suite.setup.rstrip().endswith("check(f)")
+    namespace: dict[str, object] = {"f": lambda x: x}
+    exec(suite.setup, namespace)  # noqa: S102 - the test's own code
+    exec(suite.cases[0], namespace)  # noqa: S102
+
+
 @pytest.mark.parametrize("code", ["def check(:", "assert True", "def check(a, b):\n    pass"])
 def test_split_rejects_bad_check_code(code: str) -> None:
     with pytest.raises(CheckCodeError):
