@@ -7,9 +7,9 @@ test's wall time for io problems (the executor reports per-test wall times only,
 
 T is enforced as a CPU-time limit (the executor's RLIMIT_CPU, whole seconds rounded up), with the wall clock only
 as a backstop at `wall_factor` × T + 1 s: CPU time hardly moves when other work shares the machine, wall time
-does (ancestors.md §6.2), and a correct program must not fail because the host was busy. Measurements are cached
-per dataset digest and executor fingerprint (sandbox, runtimes, slots, default limits). A problem without a
-passing reference gets the floor, and says so.
+does (ancestors.md §6.2), and a correct program must not fail because the host was busy. Passing measurements are
+cached per dataset digest and executor fingerprint (sandbox, runtimes, slots, default limits); a failed one is
+measured again next time. A problem without a passing reference gets the floor, and says so.
 """
 
 from __future__ import annotations
@@ -93,7 +93,9 @@ class Calibrator:
             return {}
         try:
             data = json.loads(path.read_text())
-            return {task: Reference(v["seconds"], v["outcome"], "cache") for task, v in data.items()}
+            # Failures an older evaluator cached are dropped, so they are measured again.
+            return {task: Reference(v["seconds"], v["outcome"], "cache") for task, v in data.items()
+                    if v["outcome"] == "OK"}
         except (OSError, ValueError, KeyError, TypeError):
             log.warning("ignoring unreadable calibration cache", extra={"path": str(path)})
             return {}
@@ -138,7 +140,9 @@ class Calibrator:
                 if not measured.passed:
                     log.warning("reference solution did not pass",
                                 extra={"task_id": problem.task_id, "outcome": measured.outcome})
-            known.update({k: v for k, v in result.items() if v.source == "measured"})
+            # Only passes are kept: a failure may be transient (SANDBOX_ERROR, a TIME_LIMIT on a busy host), and
+            # cached it would pin the problem to the floor limit for this dataset and executor for good.
+            known.update({k: v for k, v in result.items() if v.source == "measured" and v.outcome == "OK"})
             self._write(path, known)
         return result, time.monotonic() - started
 
