@@ -17,6 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 import orjson
 from redis.asyncio import Redis
+from redis.exceptions import RedisError
 
 from services.generator.embeddings import Array, MiniLM, model_dir
 
@@ -27,6 +28,12 @@ LEXICAL_THRESHOLD = 0.6
 # Questions whose embedding is kept between the check and the push (one per QAP in flight is enough): an
 # embedding costs 25 ms on the QAP's critical path and 50 ms of CPU (two NumPy threads), measured here.
 VECTOR_CACHE = 64
+
+
+class DedupeUnavailable(Exception):
+    """The recent questions could not be read: Redis (the pool's own) is down, so the QAP is dropped."""
+
+    reason = "pool_unavailable"
 
 
 @dataclass(frozen=True)
@@ -97,7 +104,11 @@ class Deduper:
         own = shingles(question)
         lexical = 0.0
         others: list[bytes] = []
-        for raw in await self.redis.lrange(RECENT, 0, self.window - 1):
+        try:
+            recent = await self.redis.lrange(RECENT, 0, self.window - 1)
+        except RedisError as exc:
+            raise DedupeUnavailable(f"recent questions unreadable (Redis): {exc}") from exc
+        for raw in recent:
             record = orjson.loads(raw)
             if vector is not None and record.get("vec"):
                 others.append(base64.b64decode(record["vec"]))

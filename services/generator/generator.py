@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import grpc
+from redis.exceptions import RedisError
 
 from services.common.clients import channel
 from services.common.errors import field_violations
@@ -130,7 +131,11 @@ class Generator:
             log.warning("push failed", extra={"reason": reason, "detail": details})
             return Pushed(False, reason, details)
         metrics.PUSHED.labels(pool).inc()
-        await self.deduper.remember(question)
+        try:
+            await self.deduper.remember(question)
+        except RedisError as exc:
+            # The QAP is pooled; only later near-duplicate checks will miss this question.
+            log.warning("pushed, but the question was not remembered for duplicate checks", extra={"error": str(exc)})
         log.info("pushed qap", extra={"pool": pool, "cids": list(qap.ground_truth)})
         return Pushed(True)
 

@@ -22,7 +22,7 @@ from services.common.llm_errors import LlmError
 from services.generator import prompts
 from services.generator.assemble import RankedAnswer, assemble
 from services.generator.chains import Chains, Slot
-from services.generator.dedupe import Deduper
+from services.generator.dedupe import Deduper, DedupeUnavailable
 from services.generator.merge import MergeError
 from services.generator.stages import StageClock
 from services.generator.verify import PageCheck, Verifier, VerifyError
@@ -85,7 +85,7 @@ class Pipeline:
                 outcome.drop_reason, outcome.message = exc.reason, str(exc)
             except LlmError as exc:
                 outcome.drop_reason, outcome.message = exc.reason, str(exc)
-            except (MergeError, VerifyError) as exc:
+            except (MergeError, VerifyError, DedupeUnavailable) as exc:
                 outcome.drop_reason, outcome.message = exc.reason, str(exc)
         return outcome
 

@@ -6,8 +6,17 @@ import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
 
 from synthmesh.generator.v1 import generator_pb2 as pb
+from tests.procs import free_port
 
-from .conftest import GeneratorUnderTest, OfflineModel
+from .conftest import (
+    GeneratorUnderTest,
+    IteratorService,
+    OfflineModel,
+    PoolGateway,
+    Running,
+    generator_config,
+    start_generator,
+)
 
 SERVICE = "synthmesh.generator.v1.GeneratorService"
 
@@ -59,3 +68,17 @@ async def test_an_auth_failure_turns_the_generator_not_serving_without_killing_i
     await generator.runtime.refresh_readiness()
     status = await health.Check(health_pb2.HealthCheckRequest(service=SERVICE))
     assert status.status == health_pb2.HealthCheckResponse.SERVING
+
+
+async def test_redis_down_drops_the_qap_with_a_reason_instead_of_failing_the_call(
+        executor: Running, iterator: IteratorService, offline_model: OfflineModel, pool_gateway: PoolGateway) -> None:
+    # The generator reads recent questions (near-duplicate check) from Redis before paying for answers.
+    config = generator_config(executor, iterator, offline_model, pool_gateway, f"redis://127.0.0.1:{free_port()}",
+                              REDIS_CONNECT_TIMEOUT="0.2")
+    replica = await start_generator(config)
+    try:
+        reply = await generate(replica, seed=400)
+        assert reply.outcome == pb.OUTCOME_DROPPED and reply.drop_reason == "pool_unavailable", reply.message
+        assert replica.generator.dropped["pool_unavailable"] == 1
+    finally:
+        await replica.close()
