@@ -154,6 +154,8 @@ def summary(response: pb.ExecuteResponse, verdict: RunVerdict) -> str:
     if response.tests:
         first_bad = next((t for t in response.tests if t.outcome != pb.OUTCOME_OK), None)
         counts = f"{response.tests_passed}/{len(response.tests)} tests passed"
+        if first_bad is None and response.outcome != pb.OUTCOME_OK:
+            return f"{name}: {counts}, then the run failed: {verdict.message}"[:1000]
         if first_bad is None:
             return f"{name}: {counts}"
         return f"{name}: {counts}; {first_bad.name}: {first_bad.message}"[:1000]

@@ -95,11 +95,15 @@ CASE_OUTCOMES = {
 
 
 def overall(outcomes: list[Outcome], run_outcome: Outcome) -> Outcome:
-    """A job's verdict: the most severe error class, else the first failing test, else OK."""
+    """A job's verdict: the most severe error class, else the first failing test, else the runs' own outcome.
+
+    Passing every test is not enough: a run that then fails (non-zero exit, an uncaught error in a timer or a
+    rejected promise, a limit hit) is not OK, whichever language reported its tests first.
+    """
     for severe in SEVERITY:
         if severe in outcomes or run_outcome == severe:
             return severe
     for outcome in outcomes:
         if outcome != pb.OUTCOME_OK:
             return outcome
-    return pb.OUTCOME_OK if outcomes else run_outcome
+    return run_outcome

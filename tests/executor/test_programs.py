@@ -165,6 +165,41 @@ async def test_javascript_run_and_assertion_tests(executor: Running) -> None:
     assert "3 !== 4" in result.tests[1].message and "ReferenceError" in result.tests[2].message
 
 
+async def test_javascript_case_returning_a_promise_passes_only_if_it_resolves(executor: Running) -> None:
+    code = "function f() { return Promise.resolve(2); }"
+    tests = [pb.TestCase(name="resolves", assertion="f().then(v => assert.strictEqual(v, 2))"),
+             pb.TestCase(name="wrong", assertion="f().then(v => assert.strictEqual(v, 3))"),
+             pb.TestCase(name="rejects", assertion="f().then(() => { throw new TypeError('late') })"),
+             pb.TestCase(name="async", assertion="(async () => assert.strictEqual(await f(), 2))()"),
+             pb.TestCase(name="never", assertion="new Promise(() => {})")]
+    result = await executor.stub.Execute(js(code, tests=tests))
+    assert [t.outcome for t in result.tests] == [pb.OUTCOME_OK, pb.OUTCOME_WRONG_ANSWER, pb.OUTCOME_RUNTIME_ERROR,
+                                                 pb.OUTCOME_OK, pb.OUTCOME_RUNTIME_ERROR]
+    assert "2 !== 3" in result.tests[1].message and "TypeError: late" in result.tests[2].message
+    assert "never settled" in result.tests[4].message
+    assert result.outcome == pb.OUTCOME_WRONG_ANSWER
+
+
+async def test_javascript_run_failing_after_its_tests_passed_is_not_ok(executor: Running) -> None:
+    add = "function add(a, b) { return a + b; }\n"
+    test = [pb.TestCase(name="t", assertion="assert.strictEqual(add(1, 2), 3)")]
+    for tail, message in (("setTimeout(() => { throw new Error('boom') }, 20);", "Error: boom"),
+                          ("Promise.reject(new RangeError('nobody waits'));", "RangeError: nobody waits"),
+                          ("process.exitCode = 2;", "exit code 2")):
+        result = await executor.stub.Execute(js(add + tail, tests=test))
+        assert [t.outcome for t in result.tests] == [pb.OUTCOME_OK], tail
+        assert result.outcome == pb.OUTCOME_RUNTIME_ERROR and result.exit_code != 0, tail
+        assert message in result.message, (tail, result.message)
+
+
+async def test_python_run_failing_after_its_tests_passed_is_not_ok(executor: Running) -> None:
+    # The run reports the case passed, then exits 1: the exit status must count, as for any run.
+    forged = "import os\nos.write(3, b'{\"case\": 0, \"status\": \"pass\"}\\n')\nos._exit(1)"
+    result = await executor.stub.Execute(py("x = 1", tests=[pb.TestCase(name="t", assertion=forged)]))
+    assert [t.outcome for t in result.tests] == [pb.OUTCOME_OK]
+    assert result.outcome == pb.OUTCOME_RUNTIME_ERROR and result.exit_code == 1
+
+
 async def test_javascript_io_syntax_and_runtime_errors(executor: Running) -> None:
     echo = "const lines = require('fs').readFileSync(0, 'utf8').trim().split(' ');\nconsole.log(+lines[0] * 2);"
     ok = await executor.stub.Execute(js(echo, tests=[pb.TestCase(io=pb.IoTest(stdin="21", expected_stdout="42"))]))

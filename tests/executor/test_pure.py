@@ -7,6 +7,8 @@ import pytest
 from services.executor.compare import exact_equal, tolerant_equal
 from services.executor.config import ExecutorConfig
 from services.executor.unittests import CheckCodeError, split_check
+from services.executor.verdicts import overall
+from synthmesh.executor.v1 import executor_pb2 as pb
 
 
 @pytest.mark.parametrize(("actual", "expected", "equal"), [
@@ -114,6 +116,18 @@ def test_split_falls_back_to_the_whole_check_when_a_split_would_change_its_meani
 def test_split_rejects_bad_check_code(code: str) -> None:
     with pytest.raises(CheckCodeError):
         split_check(code, "f")
+
+
+@pytest.mark.parametrize(("tests", "run", "verdict"), [
+    ([pb.OUTCOME_OK, pb.OUTCOME_OK], pb.OUTCOME_OK, pb.OUTCOME_OK),
+    ([pb.OUTCOME_OK, pb.OUTCOME_OK], pb.OUTCOME_RUNTIME_ERROR, pb.OUTCOME_RUNTIME_ERROR),  # failed after its tests
+    ([pb.OUTCOME_OK], pb.OUTCOME_TIME_LIMIT, pb.OUTCOME_TIME_LIMIT),
+    ([pb.OUTCOME_OK, pb.OUTCOME_WRONG_ANSWER], pb.OUTCOME_RUNTIME_ERROR, pb.OUTCOME_WRONG_ANSWER),
+    ([], pb.OUTCOME_MEMORY_LIMIT, pb.OUTCOME_MEMORY_LIMIT),
+    ([pb.OUTCOME_WRONG_ANSWER], pb.OUTCOME_SYNTAX_ERROR, pb.OUTCOME_SYNTAX_ERROR),
+])
+def test_overall_verdict_counts_the_run_even_when_every_test_passed(tests: list[int], run: int, verdict: int) -> None:
+    assert overall(tests, run) == verdict
 
 
 @pytest.mark.parametrize(("slots", "browsers"), [("1", 1), ("2", 1), ("7", 1), ("8", 2), ("16", 4)])

@@ -27,11 +27,52 @@ function syntaxCheck(code, wrap) {
   }
 }
 
-function runCases() {
+const caseStatus = (err) => {
+  if (err && (err.name === "AssertionError" || err.code === "ERR_ASSERTION")) return "fail";
+  return err instanceof RangeError && /memory/i.test(err.message) ? "memory" : "error";
+};
+
+// A failure outside any case's own code (a timer, a promise nobody awaited) still fails the run: it is reported
+// as the program's exception, blamed on the case in progress if any, and node exits 1 as it would by default.
+function failRun(pending, err) {
+  console.error(err && err.stack ? err.stack : String(err));
+  if (pending.event) emit(Object.assign(pending.event, { status: caseStatus(err), message: describe(err) }));
+  pending.event = null;
+  emit({ exception: describe(err) });
+  process.exit(1);
+}
+
+async function runCase(code, index, pending) {
+  const start = process.hrtime.bigint();
+  const event = { case: index, status: "pass", message: "" };
+  pending.event = event;
+  try {
+    const value = vm.runInThisContext(code, { filename: `<test ${index}>` });
+    // A case that returns a promise (`f().then(v => assert...)`) passes only if the promise resolves.
+    if (value !== null && (typeof value === "object" || typeof value === "function") &&
+        typeof value.then === "function") await value;
+  } catch (err) {
+    event.status = caseStatus(err);
+    event.message = describe(err);
+  }
+  if (pending.event !== event) return;  // failRun reported it already
+  pending.event = null;
+  event.seconds = Number(process.hrtime.bigint() - start) / 1e9;
+  emit(event);
+}
+
+async function runCases() {
   // Cases share the program's global scope, as Python's runner shares its module namespace.
   Object.assign(globalThis, {
     require, module: { exports: {} }, exports: {}, __filename: spec.entrypoint,
     __dirname: path.dirname(spec.entrypoint), assert: require("assert"),
+  });
+  const pending = { event: null };
+  process.on("uncaughtException", (err) => failRun(pending, err));
+  process.on("unhandledRejection", (err) => failRun(pending, err));
+  // The event loop emptied while a case awaited a promise that can never settle now.
+  process.on("exit", () => {
+    if (pending.event) emit(Object.assign(pending.event, { status: "error", message: "its promise never settled" }));
   });
   try {
     vm.runInThisContext(source, { filename: spec.entrypoint });
@@ -47,19 +88,7 @@ function runCases() {
     emit({ setup_error: describe(err) });
     return;
   }
-  spec.cases.forEach((code, index) => {
-    const start = process.hrtime.bigint();
-    const event = { case: index, status: "pass", message: "" };
-    try {
-      vm.runInThisContext(code, { filename: `<test ${index}>` });
-    } catch (err) {
-      const failed = err && (err.name === "AssertionError" || err.code === "ERR_ASSERTION");
-      event.status = failed ? "fail" : (err instanceof RangeError && /memory/i.test(err.message) ? "memory" : "error");
-      event.message = describe(err);
-    }
-    event.seconds = Number(process.hrtime.bigint() - start) / 1e9;
-    emit(event);
-  });
+  for (const [index, code] of spec.cases.entries()) await runCase(code, index, pending);
 }
 
 if (spec.cases === null || spec.cases === undefined) {
