@@ -101,7 +101,7 @@ def create_client(cfg: RedisConfig) -> Redis:
         health_check_interval=cfg.health_check_interval,
         retry=Retry(NoBackoff(), 1, supported_errors=(redis_errors.ConnectionError,)),
     )
-    return Redis(connection_pool=pool)
+    return Redis.from_pool(pool)  # the client owns its pool: aclose() closes its connections too
 
 
 def create_blocking_client(cfg: RedisConfig, max_waiters: int) -> Redis:
@@ -121,4 +121,4 @@ def create_blocking_client(cfg: RedisConfig, max_waiters: int) -> Redis:
         health_check_interval=cfg.health_check_interval,
         retry=Retry(NoBackoff(), 1, supported_errors=(redis_errors.ConnectionError,)),
     )
-    return Redis(connection_pool=pool)
+    return Redis.from_pool(pool)  # the client owns its pool: aclose() closes its connections too

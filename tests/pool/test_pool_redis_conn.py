@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
+
 import pytest
+from redis.asyncio import Redis
 
 from services.common.env import ConfigError, Env
-from services.common.redis_conn import RedisConfig, build_url, redact
+from services.common.redis_conn import RedisConfig, build_url, create_blocking_client, create_client, redact
+from tests.redisproc import RedisProcess
 
 
 @pytest.mark.parametrize(
@@ -49,3 +54,18 @@ def test_bad_values_fail_at_start_up() -> None:
 def test_redact_hides_only_the_password() -> None:
     assert redact("redis://user:hunter2@h:1") == "redis://user:***@h:1"
     assert redact("redis://h:1") == "redis://h:1"
+
+
+@pytest.mark.parametrize("make", [create_client, lambda cfg: create_blocking_client(cfg, 4)])
+async def test_closing_a_client_closes_its_connections(redis_server: RedisProcess, redis: Redis,
+                                                       make: Callable[[RedisConfig], Redis]) -> None:
+    before = len(await redis.client_list())
+    client = make(RedisConfig(url=redis_server.url))
+    await asyncio.gather(*(client.ping() for _ in range(4)))
+    assert len(await redis.client_list()) > before
+    await client.aclose()
+    for _ in range(50):
+        if len(await redis.client_list()) == before:
+            break
+        await asyncio.sleep(0.02)
+    assert len(await redis.client_list()) == before
