@@ -1,8 +1,9 @@
-"""A script call whose reply is lost after Redis ran it: the client retries it, and the retry must change nothing.
+"""A script call whose reply is lost or late after Redis ran it: nothing may be lost or handed out twice.
 
 The pool's clients retry a call once on a connection error (a connection gone stale while Redis restarted). When
-the connection breaks after Redis executed a script but before its reply arrived, the same script runs twice.
-A proxy between the pool and its private redis-server cuts exactly that reply.
+the connection breaks after Redis executed a script but before its reply arrived, the same script runs twice. A
+caller may also be cancelled (a gRPC deadline) while a script's reply is on its way. A proxy between the pool and
+its private redis-server cuts or delays exactly that reply.
 """
 
 from __future__ import annotations
@@ -26,11 +27,12 @@ from tests.redisproc import RedisProcess
 
 class ReplyCutter:
     """A TCP proxy to Redis that, once armed, forwards the next script call and then drops the connection
-    instead of its reply."""
+    instead of its reply (or, with `delay` set, holds the reply that long)."""
 
     def __init__(self, redis_port: int) -> None:
         self.redis_port = redis_port
         self.armed = False
+        self.delay = 0.0
         self.cut = 0
         self.server: asyncio.Server | None = None
 
@@ -57,8 +59,10 @@ class ReplyCutter:
                 if pending["script"]:
                     self.armed, pending["script"] = False, False
                     self.cut += 1
-                    client_w.transport.abort()
-                    return
+                    if not self.delay:
+                        client_w.transport.abort()
+                        return
+                    await asyncio.sleep(self.delay)
                 client_w.write(data)
                 await client_w.drain()
 
@@ -121,3 +125,23 @@ async def test_a_push_run_twice_stores_the_qap_once_and_succeeds(cutter: tuple[R
     assert raw is not None
     newest = orjson.loads(raw)
     assert (newest["responses"][0]["cid"] if kind is Kind.V1 else newest["qa_id"]) == cids_of(body)[0]
+
+
+async def test_a_caller_cancelled_while_its_claim_is_adopted_gives_the_qap_back(
+        cutter: tuple[ReplyCutter, Pool, HandOuts], redis: Redis) -> None:
+    proxy, pool, handouts = cutter
+    await _warm(pool, handouts)
+    await redis.delete(keys.QUEUE, keys.QUESTIONS)
+    waiting = asyncio.create_task(handouts.take("grpc:deadline", 5.0))
+    await asyncio.sleep(0.2)  # blocked on the empty queue
+    proxy.armed, proxy.delay = True, 0.5
+    body = make_body()
+    await redis.rpush(keys.QUEUE, orjson.dumps(body))  # BLMOVE delivers; the adopt's reply is held
+    await asyncio.sleep(0.2)
+    waiting.cancel()  # the caller's deadline, while the adopt's reply is on its way
+    await asyncio.gather(waiting, return_exceptions=True)
+    await asyncio.sleep(0.5)
+    assert proxy.cut == 1
+    assert await redis.zcard(keys.LEASES) == 0 and await redis.llen(keys.DEAD) == 0
+    assert [orjson.loads(raw)["responses"][0]["cid"] for raw in await redis.lrange(keys.QUEUE, 0, -1)] == \
+        [cids_of(body)[0]]

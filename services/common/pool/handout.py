@@ -159,15 +159,29 @@ class HandOuts:
                 await self.pool.redis.zrem(keys.WAITERS, lease)
             return None
         EMPTY_WAITS.labels("served").inc()
-        with redis_guard("claim"):
-            got = await self.scripts.adopt(
-                keys=[keys.claim(lease), keys.WAITERS, keys.INFLIGHT, keys.LEASES, keys.QUEUE],
-                args=[lease, self.cfg.lease_seconds, caller])
+        try:
+            with redis_guard("claim"):
+                got = await self.scripts.adopt(
+                    keys=[keys.claim(lease), keys.WAITERS, keys.INFLIGHT, keys.LEASES, keys.QUEUE],
+                    args=[lease, self.cfg.lease_seconds, caller])
+        except asyncio.CancelledError:
+            # Cancelled (a caller's deadline) while the adopt's reply was on its way: whether or not it ran, the
+            # QAP was never sent, so it goes back to the head instead of expiring into the dead-letter list.
+            await asyncio.shield(self._give_back(lease))
+            raise
         if got is None:
             return None
         _DEPTH_V1.set(int(got[1]))
         body: bytes = got[0]
         return body
+
+    async def _give_back(self, lease: str) -> None:
+        """Requeues what a cancelled waiter holds: its lease if the adopt ran, else its claim list."""
+        try:
+            await self._requeue_lease(lease, "client_left")
+            await self.scripts.release(keys=[keys.claim(lease), keys.QUEUE], args=[])
+        except Exception:  # the lease expires into the dead-letter list, or the sweeper requeues the claim list
+            log.error("could not give back a cancelled claim", extra={"lease": lease}, exc_info=True)
 
     async def _abandon(self, move: asyncio.Future[Any], lease: str) -> None:
         """Cancels a pending BLMOVE and gives back anything it already delivered."""
