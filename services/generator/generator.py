@@ -90,10 +90,13 @@ class Generator:
 
     async def build(self, request: Request) -> Outcome:
         """Builds one QAP under the overall deadline and records its metrics."""
+        outcome = Outcome()
         try:
-            outcome = await asyncio.wait_for(self.pipeline.build(request), self.config.qap_deadline_seconds)
+            await asyncio.wait_for(self.pipeline.build(request, outcome), self.config.qap_deadline_seconds)
         except TimeoutError:
-            outcome = Outcome(drop_reason="deadline", message=f"over {self.config.qap_deadline_seconds:g} s")
+            # The calls and tokens spent so far stay on the record of the dropped QAP.
+            outcome.qap, outcome.drop_reason = None, "deadline"
+            outcome.message = f"over {self.config.qap_deadline_seconds:g} s"
         self._account(outcome)
         return outcome
 

@@ -75,9 +75,13 @@ class Pipeline:
         self.personas = personas
         self.topic_weights = topic_weights
 
-    async def build(self, request: Request) -> Outcome:
-        """Builds one QAP; never raises for a QAP-level failure (it becomes a drop with a reason)."""
-        outcome = Outcome()
+    async def build(self, request: Request, outcome: Outcome | None = None) -> Outcome:
+        """Builds one QAP into `outcome`; never raises for a QAP-level failure (it becomes a drop with a reason).
+
+        A caller that may cancel the build passes its own `outcome`, which keeps the usage and stage timings
+        recorded until then.
+        """
+        outcome = outcome if outcome is not None else Outcome()
         with usage_scope(outcome.usage):
             try:
                 await self._build(request, outcome)

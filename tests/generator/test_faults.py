@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from redis.asyncio import Redis
 
 from synthmesh.generator.v1 import generator_pb2 as pb
 from tests.procs import free_port
+from tests.redisproc import RedisProcess
 
 from .conftest import (
     GeneratorUnderTest,
@@ -82,3 +84,20 @@ async def test_redis_down_drops_the_qap_with_a_reason_instead_of_failing_the_cal
         assert replica.generator.dropped["pool_unavailable"] == 1
     finally:
         await replica.close()
+
+
+async def test_a_qap_over_its_deadline_is_dropped_with_the_calls_it_spent(
+        executor: Running, iterator: IteratorService, offline_model: OfflineModel, pool_gateway: PoolGateway,
+        redis_server: RedisProcess, clean_pool: Redis) -> None:
+    # The answer step hangs past the QAP's deadline; the question and augmentation calls were already paid for.
+    await offline_model.client.post("/admin/faults", json={"kind": "delay", "seconds": 15, "step": "answer"})
+    config = generator_config(executor, iterator, offline_model, pool_gateway, redis_server.url,
+                              GENERATOR_QAP_DEADLINE_SECONDS="10")
+    replica = await start_generator(config)
+    try:
+        request = pb.GenerateQapRequest(seed=500, augment_type=pb.AUGMENT_TYPE_CHANGE_ANSWERS)
+        reply = await replica.stub.GenerateQap(request, timeout=60)
+    finally:
+        await replica.close()
+    assert reply.outcome == pb.OUTCOME_DROPPED and reply.drop_reason == "deadline", reply.message
+    assert reply.llm_calls >= 1 and reply.tokens > 0
