@@ -220,6 +220,19 @@ async def test_no_file_survives_from_one_job_to_the_next(executor: Running) -> N
         assert result.stdout.startswith("False False ['w']"), result.stdout
 
 
+async def test_no_file_survives_even_in_folders_the_program_locked(executor: Running) -> None:
+    # A folder made unreadable broke the clean-up once, and the job queued behind on that slot then ran in the
+    # dirty /tmp (importing a module the previous job planted).
+    lock = ("import os\nos.makedirs('/tmp/a/b')\nopen('/tmp/a/b/s.txt', 'w').write('x')\nos.chmod('/tmp/a/b', 0)\n"
+            "os.chmod('/tmp/a', 0o500)\nopen('planted.py', 'w').write('X = 1')\nos.makedirs('d/e')\n"
+            "os.chmod('d/e', 0)\nos.chmod('d', 0)\nprint('locked')")
+    look = "import os\nprint(sorted(os.listdir('/tmp')), os.listdir('/tmp/w'))"
+    jobs = [py(lock) if i % 2 == 0 else py(look) for i in range(8)]
+    async for item in executor.stub.ExecuteBatch(pb.ExecuteBatchRequest(jobs=jobs)):
+        expected = "locked\n" if item.index % 2 == 0 else "['w'] ['main.py']\n"
+        assert item.result.outcome == pb.OUTCOME_OK and item.result.stdout == expected, item.result
+
+
 async def test_no_process_survives_from_one_job_to_the_next(executor: Running) -> None:
     spawn = "import subprocess\nsubprocess.Popen(['sleep', '30'])\nprint('spawned')"
     for _ in range(3):

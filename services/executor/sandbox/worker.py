@@ -201,7 +201,10 @@ def main():
         try:
             reply = run_once(json.loads(line), config)
         except Exception as exc:
-            reply = {"worker_error": f"{type(exc).__name__}: {exc}"}
+            # Fail closed: a run that could not be cleaned up must not leave its files or processes to the request
+            # already queued behind it. The supervisor recycles the slot.
+            send({"worker_error": f"{type(exc).__name__}: {exc}"})
+            os._exit(1)
         send(reply)
 
 

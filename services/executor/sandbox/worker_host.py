@@ -129,20 +129,22 @@ def reap():
 
 
 def wipe(path):
-    """Removes a file or tree even when the program made parts of it read-only."""
-    def allow_and_retry(func, target, _exc_info):
-        try:
-            os.chmod(os.path.dirname(target), 0o700)
-            func(target)
-        except OSError:
-            pass
-    if os.path.isdir(path) and not os.path.islink(path):
-        with contextlib.suppress(OSError):
-            os.chmod(path, 0o700)
-        shutil.rmtree(path, onerror=allow_and_retry)
-    else:
-        with contextlib.suppress(OSError):
-            os.unlink(path)
+    """Removes a file or tree, also parts the program made unreadable or read-only (its uid owns every part).
+
+    Raises when something cannot be removed: the worker then stops serving (a dirty /tmp must never reach the
+    next run) and the slot is recycled.
+    """
+    if not os.path.isdir(path) or os.path.islink(path):
+        os.unlink(path)
+        return
+    os.chmod(path, 0o700)
+    # Top-down: each folder is made accessible before the walk lists it. Links are never followed or changed.
+    for top, dirs, _ in os.walk(path):
+        for name in dirs:
+            folder = os.path.join(top, name)
+            if not os.path.islink(folder):
+                os.chmod(folder, 0o700)
+    shutil.rmtree(path)
 
 
 def kill_others():
