@@ -215,6 +215,31 @@ for name, call in (('unshare', lambda: libc.unshare(0x10000000)),
         assert rc == "-1" and errno == "1", line  # EPERM
 
 
+async def test_ipc_objects_that_would_outlive_the_run_are_refused(executor: Running) -> None:
+    # System V shared memory, message queues and semaphores, and POSIX message queues, outlive their process:
+    # one run could leave data (or memory charged to the slot) to the next. Python's multiprocessing still works.
+    code = """
+import ctypes, multiprocessing
+libc = ctypes.CDLL(None, use_errno=True)
+for name, call in (('shmget', lambda: libc.shmget(0, 1 << 20, 0o1600)),
+                   ('msgget', lambda: libc.msgget(0, 0o1600)),
+                   ('semget', lambda: libc.semget(0, 1, 0o1600)),
+                   ('mq_open', lambda: libc.mq_open(b'/q', 0o102, 0o600, None))):
+    rc = call()
+    print(name, rc, ctypes.get_errno())
+lock = multiprocessing.Lock()
+with lock:
+    print('lock ok')
+"""
+    result = await executor.stub.Execute(py(code))
+    assert result.outcome == pb.OUTCOME_OK, result.stderr
+    *refused, last = result.stdout.splitlines()
+    assert len(refused) == 4 and last == "lock ok"
+    for line in refused:
+        _name, rc, errno = line.split()
+        assert rc == "-1" and errno == "1", line  # EPERM
+
+
 async def test_gigabyte_stdout_flood_is_stopped(executor: Running) -> None:
     code = "import os\nchunk = b'y' * (1 << 20)\nfor _ in range(1024):\n    os.write(1, chunk)"
     result = await executor.stub.Execute(py(code, limits=pb.Limits(output_bytes=MIB)))

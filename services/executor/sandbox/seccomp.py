@@ -2,9 +2,9 @@
 
 Default allow, with denials for what a program never needs and an attacker always wants: sockets other than
 AF_UNIX (no network even if a namespace were misconfigured), ptrace, mounts, namespace changes, kernel
-keyrings, BPF, userfaultfd, io_uring, module loading and similar. fork stays allowed: the cgroup's pids limit,
-not seccomp, bounds a fork bomb. clone3 answers ENOSYS because its flags live in memory seccomp cannot read;
-glibc then falls back to clone, whose namespace flags are checked here.
+keyrings, BPF, userfaultfd, io_uring, module loading, IPC objects that outlive a run, and similar. fork stays
+allowed: the cgroup's pids limit, not seccomp, bounds a fork bomb. clone3 answers ENOSYS because its flags live
+in memory seccomp cannot read; glibc then falls back to clone, whose namespace flags are checked here.
 """
 
 from __future__ import annotations
@@ -23,6 +23,11 @@ DENIED = (
     "fsconfig", "fspick", "move_mount", "open_tree", "mount_setattr", "lookup_dcookie", "vhangup",
     "setdomainname", "sethostname", "settimeofday", "clock_settime", "clock_adjtime", "adjtimex",
     "iopl", "ioperm", "personality",
+    # System V IPC and POSIX message queues live in the slot's IPC namespace, not in a run's files or processes:
+    # what one run leaves there (data, or shared memory charged to the slot's cgroup) would reach the next runs.
+    "shmget", "shmat", "shmdt", "shmctl", "msgget", "msgsnd", "msgrcv", "msgctl", "semget", "semop",
+    "semtimedop", "semctl", "mq_open", "mq_unlink", "mq_timedsend", "mq_timedreceive", "mq_notify",
+    "mq_getsetattr",
 )
 NOT_IMPLEMENTED = ("clone3", "io_uring_setup", "io_uring_enter", "io_uring_register")
 # CLONE_NEWNS, NEWCGROUP, NEWUTS, NEWIPC, NEWUSER, NEWPID, NEWNET: any one of them is refused.
