@@ -240,6 +240,14 @@ with lock:
         assert rc == "-1" and errno == "1", line  # EPERM
 
 
+async def test_junk_on_the_events_channel_costs_nothing(executor: Running) -> None:
+    # fd 3 carries the runner's per-case events; a program can write there too. Four MiB of empty lines once
+    # became four million objects in the run host, stalled the slot for 40 s and ended as SANDBOX_ERROR.
+    code = "import os\nos.write(3, b'\\n' * (4 << 20))\nprint('done')"
+    result = await executor.stub.Execute(py(code, limits=pb.Limits(wall_seconds=5)))
+    assert result.outcome == pb.OUTCOME_OK and result.stdout == "done\n", result.message
+
+
 async def test_gigabyte_stdout_flood_is_stopped(executor: Running) -> None:
     code = "import os\nchunk = b'y' * (1 << 20)\nfor _ in range(1024):\n    os.write(1, chunk)"
     result = await executor.stub.Execute(py(code, limits=pb.Limits(output_bytes=MIB)))
