@@ -122,7 +122,8 @@ async def execute(pool: RunPool, req: pb.ExecuteRequest, limits: Limits, split: 
     tests: list[pb.TestResult | None] = [None] * len(names)
     verdicts = []
     for run, result in zip(runs, results, strict=True):
-        verdict = classify(result.reply, result.oom_kills, result.sandbox_error, limits.cpu, limits.wall)
+        verdict = classify(result.reply, result.oom_kills, result.sandbox_error, limits.cpu, limits.wall,
+                           limits.memory)
         verdicts.append(verdict)
         if run.io is not None:
             tests[run.tests[0]] = _io_result(run, verdict, result.reply, names[run.tests[0]])

@@ -45,9 +45,14 @@ def exit_status(reply: dict[str, Any]) -> tuple[int, int]:
     return (status >> 8) & 0xFF, 0
 
 
-def classify(reply: dict[str, Any], oom_kills: int, sandbox_error: str, cpu_limit: float,
-             wall_limit: float) -> RunVerdict:
-    """Decides the verdict of a run from the worker's reply and the cgroup's OOM counter."""
+def classify(reply: dict[str, Any], oom_kills: int, sandbox_error: str, cpu_limit: float, wall_limit: float,
+             memory_limit: int) -> RunVerdict:
+    """Decides the verdict of a run from the worker's reply and the cgroup's OOM counter.
+
+    The CPU limit is enforced per process (RLIMIT_CPU) and the memory limit by the slot's cgroup, which also holds
+    the sandbox's own processes; a run is judged on its totals too: the CPU its processes used together, and its
+    peak resident memory.
+    """
     if sandbox_error:
         return RunVerdict(pb.OUTCOME_SANDBOX_ERROR, f"sandbox failure: {sandbox_error}", -1, 0)
     events = reply.get("events", [])
@@ -61,12 +66,15 @@ def classify(reply: dict[str, Any], oom_kills: int, sandbox_error: str, cpu_limi
     if reply.get("killed") == "output":
         return RunVerdict(pb.OUTCOME_OUTPUT_LIMIT, "output limit exceeded", code, sig)
     cpu = float(reply.get("cpu", 0.0))
-    if sig == signal.SIGXCPU or (sig == signal.SIGKILL and cpu >= cpu_limit):
-        return RunVerdict(pb.OUTCOME_TIME_LIMIT, f"CPU limit of {cpu_limit:g} s exceeded", code, sig)
+    if sig == signal.SIGXCPU or cpu > cpu_limit:
+        return RunVerdict(pb.OUTCOME_TIME_LIMIT, f"CPU limit of {cpu_limit:g} s exceeded ({cpu:.2f} s used)",
+                          code, sig)
     crash = _first(events, "exception")
     heap = "heap out of memory" in str(reply.get("stderr", ""))
-    if oom_kills > 0 or heap or (crash is not None and crash.get("memory")):
-        return RunVerdict(pb.OUTCOME_MEMORY_LIMIT, "memory limit exceeded", code, sig)
+    peak = int(reply.get("maxrss", 0))
+    if oom_kills > 0 or heap or (crash is not None and crash.get("memory")) or peak > memory_limit:
+        return RunVerdict(pb.OUTCOME_MEMORY_LIMIT, f"memory limit of {memory_limit / 2**20:g} MiB exceeded", code,
+                          sig)
     if crash is not None:
         return RunVerdict(pb.OUTCOME_RUNTIME_ERROR, str(crash["exception"]), code, sig)
     if sig:

@@ -61,6 +61,36 @@ async def test_eight_gib_allocation_hits_the_memory_limit(executor: Running) -> 
     assert result.outcome == pb.OUTCOME_MEMORY_LIMIT
 
 
+async def test_memory_within_the_sandboxs_own_overhead_still_counts(executor: Running) -> None:
+    # The slot's cgroup also holds the sandbox's processes (96 MiB on top of the job's limit); a job that stays
+    # under the cgroup's bound but over its own limit is still over its limit.
+    result = await executor.stub.Execute(py("x = bytearray(80 << 20)\nprint(len(x))",
+                                            limits=pb.Limits(memory_bytes=32 * MIB)))
+    assert result.outcome == pb.OUTCOME_MEMORY_LIMIT, result.message
+    assert result.peak_memory_bytes > 32 * MIB
+
+
+async def test_cpu_spread_over_child_processes_still_counts(executor: Running) -> None:
+    # RLIMIT_CPU bounds each process; three children spinning 0.6 s each stay under a 1 s limit one by one.
+    code = """
+import os, time
+children = []
+for _ in range(3):
+    pid = os.fork()
+    if pid == 0:
+        start = time.process_time()
+        while time.process_time() - start < 0.6:
+            pass
+        os._exit(0)
+    children.append(pid)
+for pid in children:
+    os.waitpid(pid, 0)
+print('done')
+"""
+    result = await executor.stub.Execute(py(code, limits=pb.Limits(cpu_seconds=1, wall_seconds=10)))
+    assert result.outcome == pb.OUTCOME_TIME_LIMIT and result.cpu_seconds > 1, result.message
+
+
 async def test_infinite_loop_is_stopped(executor: Running) -> None:
     result = await executor.stub.Execute(py("while True:\n    pass", limits=pb.Limits(cpu_seconds=1)))
     assert result.outcome == pb.OUTCOME_TIME_LIMIT
