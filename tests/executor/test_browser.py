@@ -10,6 +10,7 @@ import pytest
 import pytest_asyncio
 
 from services.common.errors import Violations
+from services.executor.browser.page_job import MAX_ERRORS
 from services.executor.browser.pool import BrowserPool, WarmPage, browser_settings
 from services.executor.validation import prepare
 from synthmesh.executor.v1 import executor_pb2 as pb
@@ -255,3 +256,13 @@ async def test_a_page_that_started_a_worker_is_navigated_away(one_page: BrowserP
     result, warm = await run_on(one_page, spinning)
     assert result.outcome == pb.OUTCOME_OK, result.message
     assert warm.page.url == "about:blank"
+
+
+async def test_console_errors_are_capped_and_counted(executor: Running) -> None:
+    # Every console.error was kept: 20,000 of them once made a 16 MiB reply.
+    page = "<html><body><script>\nfor (let i = 0; i < 1000; i++) console.error('e'.repeat(50) + i);\n</script></body>"
+    result = await run(executor, page)
+    assert result.outcome == pb.OUTCOME_RUNTIME_ERROR
+    assert len(result.browser_errors) == MAX_ERRORS
+    assert result.browser_errors[-1].message.endswith(str(MAX_ERRORS - 1))
+    assert result.message.startswith("RUNTIME_ERROR: 1000 error(s) (100 reported); first at load"), result.message

@@ -32,6 +32,8 @@ KEY_EVENTS = {"keydown", "keyup", "keypress"}
 DRAG_EVENTS = {"mousedown", "mousemove", "mouseup", "pointerdown", "pointermove", "pointerup", "wheel"}
 FRAME = re.compile(r"\((?P<url>[^()\s]+):(?P<line>\d+):(?P<col>\d+)\)|at (?P<url2>\S+):(?P<line2>\d+):(?P<col2>\d+)")
 MAX_CONSOLE = 100
+# Errors kept per job (the rest are only counted): a page calling console.error in a loop once made a 16 MiB reply.
+MAX_ERRORS = 100
 # Least time the page runs after its load event or last interaction before the phase ends (or half the settle time).
 AFTER_LAST_ACTION_SECONDS = 0.1
 # An animating page must draw at least this many frames per settle second (2/3 of a 60 Hz display); on a busy
@@ -58,6 +60,7 @@ class Collector:
     errors: list[pb.BrowserError] = field(default_factory=list)
     console: list[str] = field(default_factory=list)
     blocked: list[str] = field(default_factory=list)
+    dropped: int = 0  # errors past MAX_ERRORS, counted but not kept
     finished: bool = False  # the page ran to the end and its records were read
     workers: int = 0  # workers the page started (they keep running after its scripts are stopped)
 
@@ -67,8 +70,8 @@ class Collector:
         message = normalise(str(getattr(error, "message", "") or error))
         stack = str(getattr(error, "stack", "") or "")
         line, column = frame_position(stack)
-        self.errors.append(pb.BrowserError(kind="pageerror", name=name, message=message, line=line,
-                                           column=column, stack=stack[:4000], phase=self.phase))
+        self.add(pb.BrowserError(kind="pageerror", name=name, message=message, line=line, column=column,
+                                 stack=stack[:4000], phase=self.phase))
 
     def on_console(self, message: Any) -> None:
         """console.* calls; errors become BrowserErrors, the rest is kept as context."""
@@ -77,7 +80,7 @@ class Collector:
             text = str(message.text)
             if text.startswith("Failed to load resource"):
                 return  # the refused request itself is reported as "blocked_request"
-            self.errors.append(pb.BrowserError(
+            self.add(pb.BrowserError(
                 kind="console.error", message=text[:2000], line=int(location.get("lineNumber", -1)) + 1,
                 column=int(location.get("columnNumber", -1)) + 1, phase=self.phase))
         elif len(self.console) < MAX_CONSOLE:
@@ -85,7 +88,14 @@ class Collector:
 
     def on_crash(self, _page: Any) -> None:
         """The renderer died (out of memory, or killed)."""
-        self.errors.append(pb.BrowserError(kind="crash", message="the page's renderer crashed", phase=self.phase))
+        self.add(pb.BrowserError(kind="crash", message="the page's renderer crashed", phase=self.phase))
+
+    def add(self, error: pb.BrowserError) -> None:
+        """Keeps the first MAX_ERRORS errors and counts the rest."""
+        if len(self.errors) < MAX_ERRORS:
+            self.errors.append(error)
+        else:
+            self.dropped += 1
 
 
 def normalise(message: str) -> str:
@@ -241,8 +251,7 @@ async def _drive(page: Page, cdp: CDPSession, collector: Collector, entry: str, 
     except PlaywrightError as exc:
         if not options.steps:
             raise
-        collector.errors.append(pb.BrowserError(kind="interaction", message=str(exc).splitlines()[0],
-                                                phase=collector.phase))
+        collector.add(pb.BrowserError(kind="interaction", message=str(exc).splitlines()[0], phase=collector.phase))
     tail = max(settle - (time.monotonic() - interaction_start), after)
     await asyncio.sleep(min(tail, max(0.0, deadline - time.monotonic())))
     end = await settle_frames(page, settle, frames, min(time.monotonic() + settle, deadline), END_SCRIPT)

@@ -262,8 +262,9 @@ class BrowserPool:
             first = errors[0]
             where = f" (line {first.line})" if first.line else ""
             phase = pb.BrowserPhase.Name(first.phase).removeprefix("BROWSER_PHASE_").lower()
-            message = f"{len(errors)} error(s); first at {phase}: {first.name + ': ' if first.name else ''}" \
-                      f"{first.message}{where}"
+            count = f"{len(errors) + collector.dropped} error(s)" + (
+                f" ({len(errors)} reported)" if collector.dropped else "")
+            message = f"{count}; first at {phase}: {first.name + ': ' if first.name else ''}{first.message}{where}"
         name = pb.Outcome.Name(outcome).removeprefix("OUTCOME_")
         return pb.ExecuteResponse(
             outcome=outcome, message=f"{name}: {message}" if message else name, browser_errors=errors,
