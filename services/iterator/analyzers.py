@@ -26,6 +26,7 @@ MYPY_LINE = re.compile(r"^[^:]+:(?P<line>\d+):(?P<col>\d+): error: (?P<msg>.*?)(
 CALLEE = re.compile(r'(?:to|for) "(?P<name>\w+)"')
 NO_ATTRIBUTE = re.compile(r'has no attribute "(?P<attr>\w+)"')
 MYPY_TIMEOUT = 60.0
+NAMES = ("mypy", "signature", "hallucination", "llm_score")
 
 
 @dataclass(frozen=True)

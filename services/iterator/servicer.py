@@ -17,6 +17,7 @@ from services.iterator.candidates import Candidate, scored
 from services.iterator.config import IteratorConfig
 from services.iterator.context import Budget, RunContext
 from services.iterator.runner import STRATEGIES, execute, options_for
+from services.iterator.validation import validate_budget, validate_options
 from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.executor.v1 import executor_pb2_grpc
 from synthmesh.iterator.v1 import iterator_pb2 as pb
@@ -41,13 +42,6 @@ def validate_problem(problem: pb.Problem, violations: Violations, where: str = "
     for i, test in enumerate([*problem.public_tests, *problem.hidden_tests]):
         if test.WhichOneof("kind") is None:
             violations.add(f"{where}.tests[{i}]", "set exactly one of io or assertion")
-
-
-def validate_budget(budget: pb.Budget, violations: Violations) -> None:
-    """Budgets may be zero (server default) but never negative."""
-    for name in ("max_llm_calls", "max_tokens", "max_wall_seconds", "max_programs"):
-        if getattr(budget, name) < 0:
-            violations.add(f"budget.{name}", "must not be negative")
 
 
 class IteratorServicer(iterator_pb2_grpc.IteratorServiceServicer):
@@ -124,6 +118,7 @@ class IteratorServicer(iterator_pb2_grpc.IteratorServiceServicer):
         if option and request.strategy in STRATEGIES and option != STRATEGIES[request.strategy][2]:
             violations.add(option, f"options for {option} given with strategy "
                                    f"{pb.Strategy.Name(request.strategy)}")
+        validate_options(request, violations)
         if violations:
             await abort_invalid(context, violations, "invalid SolveRequest")
         await self._admit(context)

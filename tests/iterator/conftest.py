@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
 
@@ -14,10 +14,13 @@ import uvicorn
 from grpc import aio
 
 from services.common.clients import channel
+from services.common.llm import LlmClient
 from services.common.server import ServiceRuntime
 from services.iterator.config import IteratorConfig
+from services.iterator.context import Budget, RunContext
 from services.iterator.server import build
 from services.offline_llm.app import create_app
+from synthmesh.executor.v1 import executor_pb2_grpc
 from synthmesh.iterator.v1 import iterator_pb2 as pb
 from synthmesh.iterator.v1 import iterator_pb2_grpc
 from tests.executor.conftest import Running, executor  # noqa: F401 - the session executor fixture
@@ -69,18 +72,39 @@ class Iterator:
     stub: iterator_pb2_grpc.IteratorServiceAsyncStub
 
 
+def iterator_config(executor: Running, offline_model: OfflineModel) -> IteratorConfig:  # noqa: F811
+    """The configuration of an iterator using the session's executor and offline model server."""
+    return IteratorConfig.from_env({
+        "EXECUTOR_SERVICE_ADDR": f"127.0.0.1:{executor.port}", "OFFLINE_LLM_URL": f"{offline_model.url}/v1",
+        "LLM_OFFLINE": "true", "LLM_MAX_RETRIES": "1", "LLM_RETRY_BASE_SECONDS": "0.01", "DRAIN_SECONDS": "0"})
+
+
 @pytest_asyncio.fixture(scope="session")
 async def iterator(executor: Running, offline_model: OfflineModel) -> AsyncIterator[Iterator]:  # noqa: F811
     """An iterator whose every LLM call goes to the offline model server over HTTP (through litellm)."""
-    config = IteratorConfig.from_env({
-        "EXECUTOR_SERVICE_ADDR": f"127.0.0.1:{executor.port}", "OFFLINE_LLM_URL": f"{offline_model.url}/v1",
-        "LLM_OFFLINE": "true", "LLM_MAX_RETRIES": "1", "LLM_RETRY_BASE_SECONDS": "0.01", "DRAIN_SECONDS": "0"})
-    runtime = await build(config)
+    runtime = await build(iterator_config(executor, offline_model))
     port = await runtime.start("127.0.0.1:0")
     chan = channel(f"127.0.0.1:{port}")
     yield Iterator(runtime, chan, iterator_pb2_grpc.IteratorServiceStub(chan))  # type: ignore[arg-type]
     await chan.close()
     await runtime.stop(0, 0)
+
+
+ContextFactory = Callable[..., RunContext]
+
+
+@pytest_asyncio.fixture(scope="session")
+async def run_context(executor: Running, offline_model: OfflineModel) -> ContextFactory:  # noqa: F811
+    """Builds a RunContext on the real LLM client and executor, for checks below the servicer's validation."""
+    llm = LlmClient(iterator_config(executor, offline_model).llm)
+    await llm.start()
+    stub: executor_pb2_grpc.ExecutorServiceAsyncStub = executor.stub  # type: ignore[assignment]
+
+    def make(problem: pb.Problem, model: str, budget: Budget, events: list[pb.Event]) -> RunContext:
+        return RunContext(problem=problem, budget=budget, llm=llm, model=model, executor=stub,
+                          emit_event=events.append, seed=1)
+
+    return make
 
 
 async def solve(it: Iterator, request: pb.SolveRequest) -> tuple[list[pb.Event], pb.Result]:

@@ -90,6 +90,10 @@ async def run(ctx: RunContext, seeds: list[Candidate], options: pb.SeidrOptions)
             return
         parents = select(ctx, drafts, settings)
     while not any(p.solved for p in parents):
+        if not parents:
+            # A generation without parents makes no call and no program, so no budget would ever end the loop.
+            ctx.emit("log", "SEIDR stopped: no parents left to repair")
+            return
         ctx.check_budget(program=True)  # no LLM call is spent on a generation that may not produce a program
         children: list[Candidate] = []
         for batch in await all_of([_children(ctx, p, settings) for p in parents]):

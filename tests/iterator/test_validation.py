@@ -1,0 +1,56 @@
+"""Requests the iterator must refuse before spending anything, and loops bad settings must not be able to spin."""
+
+from __future__ import annotations
+
+import grpc
+import pytest
+
+from services.common.errors import field_violations
+from services.iterator.context import Budget
+from services.iterator.runner import execute
+from synthmesh.iterator.v1 import iterator_pb2 as pb
+
+from .conftest import ContextFactory, Iterator, OfflineModel, solve
+from .test_strategies import ADD, WRONG
+
+SEIDR, ALPHA, LLMCODER, REWOO = pb.STRATEGY_SEIDR, pb.STRATEGY_ALPHACODIUM, pb.STRATEGY_LLMCODER, pb.STRATEGY_REWOO
+COMPLETE = pb.Problem(description="Complete the function.", language=ADD.language, prompt="def add(a, b):\n")
+
+
+@pytest.mark.parametrize(("request_", "fields"), [
+    (pb.SolveRequest(problem=ADD, strategy=SEIDR, seidr=pb.SeidrOptions(branching_factor=-1, beam_width=-1)),
+     {"seidr.branching_factor", "seidr.beam_width"}),
+    (pb.SolveRequest(problem=ADD, strategy=SEIDR, seidr=pb.SeidrOptions(explanations_per_program=10**6,
+                                                                        ranking=7)),  # type: ignore[arg-type]
+     {"seidr.explanations_per_program", "seidr.ranking"}),
+    (pb.SolveRequest(problem=ADD, strategy=ALPHA, alphacodium=pb.AlphaCodiumOptions(
+        max_initial_attempts=-1, max_solutions=-2, ai_tests=-3, max_fixes_per_test=-4)),
+     {"alphacodium.max_initial_attempts", "alphacodium.max_solutions", "alphacodium.ai_tests",
+      "alphacodium.max_fixes_per_test"}),
+    (pb.SolveRequest(problem=COMPLETE, strategy=LLMCODER, llmcoder=pb.LlmCoderOptions(
+        choices=-1, meta_temperature=float("nan"), max_iterations=-1, analyzers=["mypy", "pylint", "mypy"])),
+     {"llmcoder.choices", "llmcoder.meta_temperature", "llmcoder.max_iterations", "llmcoder.analyzers[1]",
+      "llmcoder.analyzers[2]"}),
+    (pb.SolveRequest(problem=ADD, strategy=REWOO, rewoo=pb.RewooOptions(step_timeout_seconds=-1, max_rounds=-1)),
+     {"rewoo.step_timeout_seconds", "rewoo.max_rounds"}),
+    (pb.SolveRequest(problem=ADD, strategy=SEIDR, budget=pb.Budget(max_wall_seconds=float("nan"))),
+     {"budget.max_wall_seconds"}),
+])
+async def test_bad_options_are_invalid_argument(iterator: Iterator, request_: pb.SolveRequest,
+                                                fields: set[str]) -> None:
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await solve(iterator, request_)
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert {f for f, _ in field_violations(caught.value)} == fields
+
+
+async def test_seidr_without_parents_stops_at_once(run_context: ContextFactory, offline_model: OfflineModel) -> None:
+    # Below the servicer's checks: a beam of -1 keeps no parent. The loop used to spin, never yielding to the
+    # event loop, until the wall budget, emitting an event on every pass.
+    model = await offline_model.script("seidr-no-parents", [WRONG, WRONG])
+    events: list[pb.Event] = []
+    ctx = run_context(ADD, model, Budget(max_llm_calls=10, max_tokens=10**6, max_wall_seconds=3.0,
+                                         max_programs=10), events)
+    result = await execute(ctx, SEIDR, [], pb.SeidrOptions(beam_width=-1))
+    assert result.stop_reason == pb.STOP_REASON_EXHAUSTED and result.usage.wall_seconds < 2.0
+    assert len(events) < 10 and "no parents left" in events[-1].message
