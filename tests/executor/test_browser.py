@@ -227,9 +227,12 @@ async def one_page() -> AsyncIterator[BrowserPool]:
     await pool.close()
 
 
-async def run_on(pool: BrowserPool, page: str) -> tuple[pb.ExecuteResponse, WarmPage]:
+async def run_on(pool: BrowserPool, page: str, settle: float = 0.1,
+                 files: dict[str, str] | None = None) -> tuple[pb.ExecuteResponse, WarmPage]:
     """Runs a job, waits for its page to be released and returns the response and the (free) page."""
-    job = prepare(html(page, browser=pb.BrowserOptions(settle_seconds=0.1)), ONE_PAGE, Violations())
+    request = html(page, browser=pb.BrowserOptions(settle_seconds=settle))
+    request.files.extend(pb.File(path=path, content=content) for path, content in (files or {}).items())
+    job = prepare(request, ONE_PAGE, Violations())
     assert job is not None
     result = await pool.execute(job)
     await asyncio.gather(*pool._resets)
@@ -266,3 +269,43 @@ async def test_console_errors_are_capped_and_counted(executor: Running) -> None:
     assert len(result.browser_errors) == MAX_ERRORS
     assert result.browser_errors[-1].message.endswith(str(MAX_ERRORS - 1))
     assert result.message.startswith("RUNTIME_ERROR: 1000 error(s) (100 reported); first at load"), result.message
+
+
+# Job 1 opens a named popup that keeps asking for the next jobs' app.js and hands what it got to whoever asks.
+SPY = """<html><body><script>
+if (!location.search.includes('popup')) {
+  window.open(location.pathname + '?popup', 'spy');
+} else {
+  const next = parseInt(location.hostname.split('.')[0].slice(4)) + 1;
+  const loot = [];
+  setInterval(() => {
+    for (const n of [next, next + 1]) {
+      const s = document.createElement('script');
+      s.src = `http://job-${n}.synthmesh.test/app.js`;
+      s.onload = () => { if (typeof secret === 'function') loot.push(secret.toString()); };
+      document.head.appendChild(s);
+    }
+  }, 20);
+  addEventListener('message', (e) => e.source.postMessage('loot ' + loot.join(), '*'));
+}
+</script></body></html>"""
+COLLECT = """<html><body><script>
+const spy = window.open('', 'spy');
+addEventListener('message', (e) => console.log(e.data));
+setTimeout(() => spy.postMessage('give', '*'), 50);
+</script></body></html>"""
+
+
+async def test_a_popup_is_closed_and_cannot_read_later_jobs(one_page: BrowserPool) -> None:
+    # A popup kept running after its job (only the warm page's scripts were stopped), was served the next job's
+    # files from the next job's origin and handed them to a later job; its refused requests failed later jobs.
+    result, warm = await run_on(one_page, SPY, settle=0.3)
+    assert warm.context.pages == [warm.page]
+    victim = "<html><body><script src='app.js'></script></body></html>"
+    result, warm = await run_on(one_page, victim, settle=0.5,
+                                files={"app.js": "function secret() { return 'victim-answer-42'; }"})
+    assert result.outcome == pb.OUTCOME_OK and not result.browser_errors, result.message
+    assert warm.context.pages == [warm.page]
+    result, warm = await run_on(one_page, COLLECT, settle=0.3)
+    assert not any("victim-answer" in line for line in result.console_messages), result.console_messages
+    assert warm.context.pages == [warm.page]

@@ -8,8 +8,10 @@ of the job runs while the page waits) and switched back on just before the next 
 to about:blank after every job, as before, cost about as much CPU as the job's own load (measured: 4.1 → 6.0
 pages/s on the benchmark). Events reach a job only once its own document has committed, so a stale frame
 callback of the previous document can never be blamed on the next job. A page that started workers, did not
-finish or cannot be quiesced is navigated to about:blank (or replaced) instead. Pages are replaced after
-`recycle_after` jobs and browsers are relaunched when they disconnect.
+finish or cannot be quiesced is navigated to about:blank (or replaced) instead. Any other page of the context
+(a popup the job opened) is closed as soon as it appears and again when the job is released, and only the warm
+page's own frames are served the job's files. Pages are replaced after `recycle_after` jobs and browsers are
+relaunched when they disconnect.
 """
 
 from __future__ import annotations
@@ -35,6 +37,7 @@ from playwright.async_api import (
     Frame,
     Page,
     Playwright,
+    Request,
     Route,
     async_playwright,
 )
@@ -87,10 +90,35 @@ class WarmPage:
         self.uses = 0
         self.viewport = (0, 0)
         self.scripts_on: asyncio.Future[Any] | None = None
+        self._closing: set[asyncio.Future[None]] = set()
+        context.on("page", self._on_new_page)
         page.on("framenavigated", self._on_navigated)
         page.on("pageerror", self._on_page_error)
         page.on("console", self._on_console)
         page.on("crash", lambda p: self.job.on_crash(p) if self.job else None)
+
+    def _on_new_page(self, page: Page) -> None:
+        """Closes a page the job opened (window.open, a link with a target) as soon as it appears.
+
+        Disabling scripts at the end of a job covers the warm page only: a popup kept running into later jobs,
+        could fetch their files from their origins and hand them to a later job through its window name.
+        """
+        if page is not self.page:
+            closing = asyncio.ensure_future(page.close())
+            self._closing.add(closing)
+            closing.add_done_callback(self._closed)
+
+    def _closed(self, closing: asyncio.Future[None]) -> None:
+        # A close that failed is retried when the page is released (close_other_pages), or the page is replaced.
+        self._closing.discard(closing)
+        if not closing.cancelled():
+            closing.exception()
+
+    async def close_other_pages(self) -> None:
+        """Closes every page of the context but the warm one (raises if one cannot be closed)."""
+        for page in self.context.pages:
+            if page is not self.page:
+                await asyncio.wait_for(page.close(), QUIESCE_SECONDS)
 
     def _on_page_error(self, error: Error) -> None:
         if self.job and self.armed:
@@ -127,8 +155,15 @@ class WarmPage:
                                QUIESCE_SECONDS)
 
     async def route(self, route: Route) -> None:
-        """Serves the job's files from memory; refuses and records anything else."""
+        """Serves the job's files from memory; refuses and records anything else the warm page asks for.
+
+        Requests of any other page (a popup, whose first navigation has no frame yet) are refused and not
+        recorded: they are not the job's, and must neither get its files nor be charged to it.
+        """
         job, url = self.job, route.request.url
+        if not self._owns(route.request):
+            await route.abort("blockedbyclient")
+            return
         if job and url.startswith(job.origin + "/"):
             if self.scripts_on and not await self._scripts_switched_on():
                 await route.abort("failed")
@@ -144,6 +179,13 @@ class WarmPage:
         if job and len(job.blocked) < 50:
             job.blocked.append(url[:300])
         await route.abort("blockedbyclient")
+
+    def _owns(self, request: Request) -> bool:
+        """Whether `request` comes from a frame of the warm page (or one of its workers)."""
+        try:
+            return request.frame.page is self.page
+        except Exception:  # Playwright raises when the request has no frame (yet): not this page's
+            return False
 
     async def _scripts_switched_on(self) -> bool:
         """Waits for `start`'s switch; False if it failed.
@@ -237,6 +279,7 @@ class BrowserPool:
             if warm.uses >= self.settings.recycle_after or warm.page.is_closed():
                 raise RuntimeError("recycle")
             await warm.quiesce()
+            await warm.close_other_pages()
             await warm.context.clear_cookies()
             if not job.finished or job.workers:
                 await warm.page.goto("about:blank", timeout=QUIESCE_SECONDS * 1000)
