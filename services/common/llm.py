@@ -83,8 +83,23 @@ class LlmClient:
     def __init__(self, config: LlmConfig, *, on_usage: Callable[[Completion], None] | None = None) -> None:
         self.config = config
         self.on_usage = on_usage
-        self.fatal_error: LlmFatalError | None = None
+        # The last auth or credit failure per model, cleared by that model's next success.
+        self._fatal: dict[str, LlmFatalError] = {}
+        self._role_models = frozenset(m for r in config.roles.values() for m in r.models)
         self._semaphore = asyncio.Semaphore(config.concurrency)
+
+    @property
+    def fatal_error(self) -> LlmFatalError | None:
+        """The latest unresolved auth or credit failure of a configured role model (readiness reads this).
+
+        A model a caller named for one request is left out: its bad key says nothing about the service's own
+        models, and nothing would ever call it again to clear the failure.
+        """
+        return next((e for m, e in reversed(self._fatal.items()) if m in self._role_models), None)
+
+    def fatal_for(self, model: str) -> LlmFatalError | None:
+        """The unresolved auth or credit failure of `model`, configured or not."""
+        return self._fatal.get(model)
 
     @property
     def offline(self) -> bool:
@@ -204,8 +219,7 @@ class LlmClient:
 
     def _record_success(self, completion: Completion, usage: LlmUsage | None) -> None:
         record_success(completion)
-        if self.fatal_error is not None and self.fatal_error.model == completion.model:
-            self.fatal_error = None
+        self._fatal.pop(completion.model, None)
         record_usage(completion, usage)
         if self.on_usage is not None:
             self.on_usage(completion)
@@ -224,7 +238,9 @@ class LlmClient:
 
     def _raise_fatal(self, err: LlmFatalError, exc: BaseException) -> None:
         FATAL.labels(model=err.model).set(1)
-        self.fatal_error = err
+        # Re-inserted at the end, so that fatal_error reports the most recent failure.
+        self._fatal.pop(err.model, None)
+        self._fatal[err.model] = err
         log.error("fatal llm error: generation cannot continue", extra={"model": err.model, "role": err.role,
                                                                          "reason": err.reason})
         raise err from exc
