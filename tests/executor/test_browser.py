@@ -227,10 +227,10 @@ async def one_page() -> AsyncIterator[BrowserPool]:
     await pool.close()
 
 
-async def run_on(pool: BrowserPool, page: str, settle: float = 0.1,
-                 files: dict[str, str] | None = None) -> tuple[pb.ExecuteResponse, WarmPage]:
+async def run_on(pool: BrowserPool, page: str, settle: float = 0.1, files: dict[str, str] | None = None,
+                 limits: pb.Limits | None = None) -> tuple[pb.ExecuteResponse, WarmPage]:
     """Runs a job, waits for its page to be released and returns the response and the (free) page."""
-    request = html(page, browser=pb.BrowserOptions(settle_seconds=settle))
+    request = html(page, browser=pb.BrowserOptions(settle_seconds=settle), limits=limits or pb.Limits())
     request.files.extend(pb.File(path=path, content=content) for path, content in (files or {}).items())
     job = prepare(request, ONE_PAGE, Violations())
     assert job is not None
@@ -309,3 +309,22 @@ async def test_a_popup_is_closed_and_cannot_read_later_jobs(one_page: BrowserPoo
     result, warm = await run_on(one_page, COLLECT, settle=0.3)
     assert not any("victim-answer" in line for line in result.console_messages), result.console_messages
     assert warm.context.pages == [warm.page]
+
+
+HOARD = "<html><body><script>\nwindow.keep = new Uint8Array(SIZE * 1024 * 1024).fill(1);\n</script></body></html>"
+
+
+async def test_a_page_holding_more_than_its_memory_limit_gets_memory_limit(one_page: BrowserPool) -> None:
+    # Pages had no memory limit at all: one with a 64 MiB limit held 3 GiB of typed arrays, was graded OK, and its
+    # warm page kept the document alive after the job.
+    limits = pb.Limits(memory_bytes=64 << 20)
+    _, before = await run_on(one_page, CLEAN)
+    result, after = await run_on(one_page, HOARD.replace("SIZE", "96"), limits=limits)
+    assert result.outcome == pb.OUTCOME_MEMORY_LIMIT, result.message
+    assert result.peak_memory_bytes > 96 << 20
+    assert after is not before, "the page that held 96 MiB was reused"
+    result, _ = await run_on(one_page, CLEAN)
+    assert result.outcome == pb.OUTCOME_OK, result.message
+    result, _ = await run_on(one_page, HOARD.replace("SIZE", "32"), limits=limits)
+    assert result.outcome == pb.OUTCOME_OK, result.message
+    assert 32 << 20 < result.peak_memory_bytes < 64 << 20

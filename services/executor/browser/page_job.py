@@ -63,6 +63,7 @@ class Collector:
     dropped: int = 0  # errors past MAX_ERRORS, counted but not kept
     finished: bool = False  # the page ran to the end and its records were read
     workers: int = 0  # workers the page started (they keep running after its scripts are stopped)
+    held: int = 0  # bytes the page's renderer held at its end (0: not read)
 
     def on_page_error(self, error: Any) -> None:
         """Playwright's `pageerror`: an uncaught exception (or unhandled rejection) in the page."""

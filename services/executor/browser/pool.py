@@ -42,6 +42,7 @@ from playwright.async_api import (
     async_playwright,
 )
 
+from services.executor.browser.memory import DISCARD_BYTES, MIB, held_bytes
 from services.executor.browser.page_job import SITE, Collector, run_page
 from services.executor.browser.scripts import INIT_SCRIPT
 from services.executor.validation import PreparedJob
@@ -90,6 +91,7 @@ class WarmPage:
         self.uses = 0
         self.viewport = (0, 0)
         self.scripts_on: asyncio.Future[Any] | None = None
+        self.discard = False  # replace rather than reuse (it held too much, or could not be measured)
         self._closing: set[asyncio.Future[None]] = set()
         context.on("page", self._on_new_page)
         page.on("framenavigated", self._on_navigated)
@@ -264,6 +266,8 @@ class BrowserPool:
             await warm.start(collector, req.browser.viewport_width or 800, req.browser.viewport_height or 800)
             outcome, message, shot = await run_page(warm.page, warm.cdp, collector, req.entrypoint, req.browser,
                                                     job.limits.wall)
+            if collector.finished:
+                outcome, message = await self._charge_memory(warm, collector, job.limits.memory, outcome, message)
         finally:
             # Resetting the page is off the job's critical path; keep a reference so the task is not collected.
             task = asyncio.create_task(self._release(index, warm, collector))
@@ -271,12 +275,32 @@ class BrowserPool:
             task.add_done_callback(self._resets.discard)
         return self._response(job, collector, outcome, message, shot, time.monotonic() - start)
 
+    async def _charge_memory(self, warm: WarmPage, collector: Collector, limit: int, outcome: pb.Outcome.ValueType,
+                             message: str) -> tuple[pb.Outcome.ValueType, str]:
+        """MEMORY_LIMIT when the page still holds more than the job's memory limit at its end.
+
+        A page that holds a lot is replaced when released, so its document never lives on into later jobs.
+        """
+        try:
+            collector.held = await held_bytes(warm.cdp, limit, QUIESCE_SECONDS)
+        except TimeoutError:  # a page that hangs its renderer at the end must not escape the check
+            warm.discard = True
+            return pb.OUTCOME_TIME_LIMIT, "the page stopped answering when its memory was read"
+        except Error as exc:
+            warm.discard = True
+            return pb.OUTCOME_RUNTIME_ERROR, f"the page crashed: {str(exc).splitlines()[0]}"
+        warm.discard = collector.held > min(limit, DISCARD_BYTES)
+        if collector.held > limit:
+            return pb.OUTCOME_MEMORY_LIMIT, f"the page held {collector.held / MIB:.0f} MiB at its end, over its " \
+                                            f"{limit / MIB:.0f} MiB memory limit"
+        return outcome, message
+
     async def _release(self, index: int, warm: WarmPage, job: Collector) -> None:
         warm.uses += 1
         if self._closing:
             return
         try:
-            if warm.uses >= self.settings.recycle_after or warm.page.is_closed():
+            if warm.discard or warm.uses >= self.settings.recycle_after or warm.page.is_closed():
                 raise RuntimeError("recycle")
             await warm.quiesce()
             await warm.close_other_pages()
@@ -312,6 +336,7 @@ class BrowserPool:
         return pb.ExecuteResponse(
             outcome=outcome, message=f"{name}: {message}" if message else name, browser_errors=errors,
             console_messages=collector.console, screenshot_png=shot, wall_seconds=wall, tag=job.request.tag,
+            peak_memory_bytes=collector.held,  # held at the end: a lower bound of the peak
             sandbox="chromium-netns" if self.settings.isolate else "chromium")
 
     def runtime(self) -> str:
