@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 from collections.abc import AsyncIterator
 from typing import Any
 
@@ -16,8 +17,9 @@ from services.common.llm import LlmClient
 from services.iterator.candidates import Candidate, scored
 from services.iterator.config import IteratorConfig
 from services.iterator.context import Budget, RunContext
+from services.iterator.job_rules import LIMIT_FIELDS, check_browser, check_files
 from services.iterator.runner import STRATEGIES, execute, options_for
-from services.iterator.validation import validate_budget, validate_options
+from services.iterator.validation import validate_budget, validate_options, validate_problem
 from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.executor.v1 import executor_pb2_grpc
 from synthmesh.iterator.v1 import iterator_pb2 as pb
@@ -31,17 +33,8 @@ LLM_CALLS = Histogram("synthmesh_iterator_llm_calls_per_run", "LLM calls made by
 TOKENS = Histogram("synthmesh_iterator_tokens_per_run", "Prompt plus completion tokens of one run.", ("strategy",),
                    buckets=(100, 1_000, 5_000, 20_000, 50_000, 100_000, 500_000, 1_000_000))
 EXECUTED = Counter("synthmesh_iterator_candidates_executed", "Candidate programs executed.", ("strategy",))
-
-
-def validate_problem(problem: pb.Problem, violations: Violations, where: str = "problem") -> None:
-    """Field checks shared by Solve and Repair."""
-    if problem.language not in (ex.LANGUAGE_PYTHON, ex.LANGUAGE_JAVASCRIPT, ex.LANGUAGE_HTML):
-        violations.add(f"{where}.language", "must be LANGUAGE_PYTHON, LANGUAGE_JAVASCRIPT or LANGUAGE_HTML")
-    if not problem.description.strip() and not problem.prompt.strip():
-        violations.add(f"{where}.description", "a problem needs a description or a prompt")
-    for i, test in enumerate([*problem.public_tests, *problem.hidden_tests]):
-        if test.WhichOneof("kind") is None:
-            violations.add(f"{where}.tests[{i}]", "set exactly one of io or assertion")
+# The executor's ceilings are asked for again after this long: a restarted executor may have new ones.
+CEILINGS_TTL_SECONDS = 60.0
 
 
 class IteratorServicer(iterator_pb2_grpc.IteratorServiceServicer):
@@ -53,6 +46,22 @@ class IteratorServicer(iterator_pb2_grpc.IteratorServiceServicer):
         self.llm = llm
         self.executor = executor
         self.gate = asyncio.Semaphore(config.max_concurrent_runs)
+        self._ceilings: tuple[float, ex.Limits] | None = None
+
+    async def _max_limits(self, limits: ex.Limits) -> ex.Limits | None:
+        """The executor's largest limits when `limits` asks for any; None if it cannot tell us now.
+
+        Unknown ceilings skip only that check: an executor that does not answer GetInfo fails the run anyway.
+        """
+        if not any(getattr(limits, name) > 0 for name in LIMIT_FIELDS):
+            return None
+        if self._ceilings is None or time.monotonic() - self._ceilings[0] > CEILINGS_TTL_SECONDS:
+            try:
+                info = await self.executor.GetInfo(ex.GetInfoRequest(), timeout=5.0)
+            except grpc.aio.AioRpcError:
+                return None
+            self._ceilings = (time.monotonic(), info.max_limits)
+        return self._ceilings[1]
 
     def _budget(self, budget: pb.Budget) -> Budget:
         c = self.config
@@ -108,7 +117,7 @@ class IteratorServicer(iterator_pb2_grpc.IteratorServiceServicer):
                     context: aio.ServicerContext[Any, Any]) -> AsyncIterator[pb.SolveResponse]:
         """Synthesises a program for the problem."""
         violations = Violations()
-        validate_problem(request.problem, violations)
+        validate_problem(request.problem, await self._max_limits(request.problem.limits), violations)
         validate_budget(request.budget, violations)
         if request.strategy not in STRATEGIES:
             violations.add("strategy", "must be one of STRATEGY_REWOO, SEIDR, ALPHACODIUM, LLMCODER, DIRECT")
@@ -131,10 +140,13 @@ class IteratorServicer(iterator_pb2_grpc.IteratorServiceServicer):
                      context: aio.ServicerContext[Any, Any]) -> AsyncIterator[pb.RepairResponse]:
         """Repairs the given program; its execution result (given or measured) is the first feedback."""
         violations = Violations()
-        validate_problem(request.problem, violations)
+        validate_problem(request.problem, await self._max_limits(request.problem.limits), violations)
         validate_budget(request.budget, violations)
         if not request.files:
             violations.add("files", "the program to repair is required")
+        check_files(request.files, request.problem.language, "files", violations)
+        if request.HasField("browser"):
+            check_browser(request.browser, "browser", violations)
         strategy = request.strategy or pb.STRATEGY_SEIDR
         if strategy not in STRATEGIES:
             violations.add("strategy", "unknown strategy")

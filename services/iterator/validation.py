@@ -8,8 +8,9 @@ from __future__ import annotations
 import math
 
 from services.common.errors import Violations
-from services.iterator import analyzers
+from services.iterator import analyzers, job_rules
 from services.iterator.strategies.llmcoder import MAX_CHOICES
+from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.iterator.v1 import iterator_pb2 as pb
 
 # Allowed range of each numeric option; 0 always means "the strategy's default". The ceilings lie far above the
@@ -23,6 +24,23 @@ OPTION_RANGES: dict[str, tuple[tuple[str, float, float], ...]] = {
     "llmcoder": (("choices", 0, MAX_CHOICES), ("meta_temperature", 0, 100), ("max_iterations", 0, 1000)),
     "rewoo": (("step_timeout_seconds", 0, 3600), ("max_rounds", 0, 100)),
 }
+
+
+def validate_problem(problem: pb.Problem, ceilings: ex.Limits | None, violations: Violations,
+                     where: str = "problem") -> None:
+    """Field checks shared by Solve and Repair, with the executor's rules for what the problem puts in each job.
+
+    `ceilings` are the executor's largest limits (GetInfo), or None when they could not be learnt.
+    """
+    if problem.language not in job_rules.DEFAULT_ENTRYPOINTS:
+        violations.add(f"{where}.language", "must be LANGUAGE_PYTHON, LANGUAGE_JAVASCRIPT or LANGUAGE_HTML")
+    if not problem.description.strip() and not problem.prompt.strip():
+        violations.add(f"{where}.description", "a problem needs a description or a prompt")
+    # Public tests (and the split check) go into every search job, hidden tests into the grading job.
+    job_rules.check_tests(problem.public_tests, problem.language, f"{where}.public_tests", violations)
+    job_rules.check_tests(problem.hidden_tests, problem.language, f"{where}.hidden_tests", violations)
+    job_rules.check_unit_tests(problem.unit_tests, problem.language, f"{where}.unit_tests", violations)
+    job_rules.check_limits(problem.limits, ceilings, f"{where}.limits", violations)
 
 
 def validate_budget(budget: pb.Budget, violations: Violations) -> None:

@@ -8,6 +8,7 @@ import pytest
 from services.common.errors import field_violations
 from services.iterator.context import Budget
 from services.iterator.runner import execute
+from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.iterator.v1 import iterator_pb2 as pb
 
 from .conftest import ContextFactory, Iterator, OfflineModel, solve
@@ -54,3 +55,60 @@ async def test_seidr_without_parents_stops_at_once(run_context: ContextFactory, 
     result = await execute(ctx, SEIDR, [], pb.SeidrOptions(beam_width=-1))
     assert result.stop_reason == pb.STOP_REASON_EXHAUSTED and result.usage.wall_seconds < 2.0
     assert len(events) < 10 and "no parents left" in events[-1].message
+
+
+def _problem(**fields: object) -> pb.Problem:
+    problem = pb.Problem()
+    problem.CopyFrom(ADD)
+    for name, value in fields.items():
+        problem.ClearField(name)  # type: ignore[arg-type]
+        target = getattr(problem, name)
+        if isinstance(value, list):
+            target.extend(value)
+        else:
+            target.CopyFrom(value)
+    return problem
+
+
+SUM_CHECK = ex.UnitTestSuite(entry_point="add", check_code="def check(candidate:\n    assert candidate(1, 2) == 3\n")
+
+
+@pytest.mark.parametrize(("problem", "fields"), [
+    (_problem(unit_tests=SUM_CHECK, limits=ex.Limits(wall_seconds=-5)),
+     {"problem.unit_tests.check_code", "problem.limits.wall_seconds"}),
+    (_problem(limits=ex.Limits(wall_seconds=10**6, memory_bytes=-1)),
+     {"problem.limits.wall_seconds", "problem.limits.memory_bytes"}),
+    (_problem(public_tests=[ex.TestCase(name="t", assertion="assert add(1, 1) == 2"),
+                            ex.TestCase(name="t", assertion="  "), ex.TestCase(name="u")],
+              hidden_tests=[ex.TestCase(io=ex.IoTest(stdin="1", float_tolerance=-1))]),
+     {"problem.public_tests[1].name", "problem.public_tests[1].assertion", "problem.public_tests[2]",
+      "problem.hidden_tests[0].io.float_tolerance"}),
+    (_problem(unit_tests=ex.UnitTestSuite(entry_point="add x", check_code="def check(c):\n    assert c(1, 2) == 3\n")),
+     {"problem.unit_tests.entry_point"}),
+    (_problem(unit_tests=ex.UnitTestSuite(entry_point="add", check_code="def check(a, b):\n    assert a\n")),
+     {"problem.unit_tests.check_code"}),
+])
+async def test_bad_problems_are_refused_before_any_call(iterator: Iterator, offline_model: OfflineModel,
+                                                       problem: pb.Problem, fields: set[str]) -> None:
+    # These faults used to reach the executor only with the first candidate, after the LLM calls were spent.
+    model = await offline_model.script("bad-problem", [WRONG, WRONG])
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        await solve(iterator, pb.SolveRequest(problem=problem, strategy=SEIDR, model=model,
+                                              seidr=pb.SeidrOptions(branching_factor=2)))
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert {f for f, _ in field_violations(caught.value)} == fields
+    assert not [r for r in await offline_model.requests() if r["model"].endswith("bad-problem")]
+
+
+async def test_bad_repairs_are_refused(iterator: Iterator) -> None:
+    page = pb.Problem(description="A page.", language=ex.LANGUAGE_HTML,
+                      public_tests=[ex.TestCase(name="t", assertion="assert True")])
+    request = pb.RepairRequest(problem=page, strategy=pb.STRATEGY_DIRECT,
+                               files=[ex.File(path="../index.html", content="<p>"), ex.File(path="a.js")],
+                               browser=ex.BrowserOptions(settle_seconds=99))
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        async for _ in iterator.stub.Repair(request):
+            pass
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert {f for f, _ in field_violations(caught.value)} == {
+        "problem.public_tests", "files[0].path", "files", "browser.settle_seconds"}
