@@ -76,6 +76,20 @@ async def test_alphacodium_reverts_a_fix_that_breaks_an_anchor(iterator: Iterato
     assert result.solved and "return a + b" in result.best.files[0].content
 
 
+async def test_alphacodium_keeps_the_grade_on_the_real_tests(iterator: Iterator, offline_model: OfflineModel) -> None:
+    # The budget ends while the AI tests are being fixed; one of them is wrong, so the right program fails it.
+    model = await offline_model.script("ai-stage", [
+        "- goal: add two numbers", "1 + 2 = 3", json.dumps({"solutions": [{"name": "sum", "approach": "a + b"}]}),
+        json.dumps({"tests": ["assert add(2, 2) == 5"]}), RIGHT])
+    options = pb.AlphaCodiumOptions(max_initial_attempts=1)
+    request = pb.SolveRequest(problem=ADD, strategy=pb.STRATEGY_ALPHACODIUM, model=model,
+                              budget=pb.Budget(max_llm_calls=5), alphacodium=options)
+    events, result = await solve(iterator, request)
+    assert any(e.kind == "feedback" and "ai_test_0" in e.message for e in events)
+    assert result.solved and result.stop_reason == pb.STOP_REASON_SOLVED
+    assert [t.name for t in result.best.result.tests] == ["small", "negative"]
+
+
 async def test_llmcoder_backtracks_to_an_older_branch(iterator: Iterator, offline_model: OfflineModel) -> None:
     prefix = "def add(a: int, b: int) -> int:\n"
     problem = pb.Problem(id="complete", description="Complete the function.", language=ex.LANGUAGE_PYTHON,

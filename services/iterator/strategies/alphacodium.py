@@ -10,7 +10,7 @@ never "fixed": they are input/output pairs, and rewriting one would only copy th
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 from services.common.llm_parse import extract_json
@@ -117,6 +117,9 @@ async def _iterate(ctx: RunContext, current: Candidate, settings: AlphaSettings,
                    stage: str) -> Candidate:
     """Stages 6 and 7: fix one failing test at a time; anchors revert any fix that breaks a passing test."""
     if extra:
+        # The AI tests grade a copy: `current` may be `ctx.best`, whose grade must stay the one on the problem's
+        # own tests, or a budget ending in this stage would report a solved program as unsolved.
+        current = replace(current)
         await ctx.evaluate([current], extra)
     anchors = _passed(current)
     assert current.result is not None
