@@ -27,7 +27,7 @@ from services.common import llm_errors as errors
 from services.common.llm_config import LlmConfig, is_offline_model
 from services.common.llm_errors import LlmError, LlmFatalError, to_llm_error
 from services.common.llm_json import M, Parsed, complete_json
-from services.common.llm_metrics import FATAL, REQUEST_SECONDS, REQUESTS, record_success
+from services.common.llm_metrics import FATAL, REQUEST_SECONDS, REQUESTS, record_reply
 from services.common.llm_usage import Completion, LlmUsage, record_usage, usage_scope
 
 log = logging.getLogger(__name__)
@@ -176,7 +176,7 @@ class LlmClient:
                 await asyncio.sleep(delay)
                 continue
             completion = self._completion(response, model, role, time.monotonic() - started, attempt + 1)
-            self._record_success(completion, usage)
+            self._record_reply(completion, usage)
             return completion
         raise AssertionError("unreachable: the retry loop returns or raises")
 
@@ -193,12 +193,15 @@ class LlmClient:
         return kwargs
 
     def _completion(self, response: Any, model: str, role: str, seconds: float, attempts: int) -> Completion:
-        choice = response.choices[0]
-        text = choice.message.content or ""
-        finish = choice.finish_reason or "stop"
+        """The reply as a Completion; a reply without choices (some providers send `choices: []`) has no text."""
+        choices = getattr(response, "choices", None) or []
+        choice = choices[0] if choices else None
+        message = getattr(choice, "message", None)
+        text = getattr(message, "content", None) or ""
+        finish = getattr(choice, "finish_reason", None) or "stop"
         usage = getattr(response, "usage", None)
         hidden = getattr(response, "_hidden_params", None) or {}
-        completion = Completion(
+        return Completion(
             text=text,
             model=model,
             prompt_tokens=int(getattr(usage, "prompt_tokens", 0) or 0),
@@ -210,19 +213,26 @@ class LlmClient:
             attempts=attempts,
             offline=is_offline_model(model),
         )
-        if not text.strip():
-            outcome = "truncated" if completion.truncated else "empty_output"
-            REQUESTS.labels(model=model, role=role, outcome=outcome).inc()
-            raise LlmError(errors.EMPTY_OUTPUT, f"the model returned no text (finish_reason={finish})",
-                           model=model, role=role)
-        return completion
 
-    def _record_success(self, completion: Completion, usage: LlmUsage | None) -> None:
-        record_success(completion)
-        self._fatal.pop(completion.model, None)
-        record_usage(completion, usage)
+    def _record_reply(self, completion: Completion, usage: LlmUsage | None) -> None:
+        """Accounts a reply (tokens, cost and time even when it is empty), then raises if it has no text."""
+        empty = not completion.text.strip()
+        outcome = "truncated" if completion.truncated else ("empty_output" if empty else "ok")
+        record_reply(completion, outcome)
+        record_usage(completion, usage, failed=empty)
         if self.on_usage is not None:
             self.on_usage(completion)
+        if empty:
+            finish = completion.finish_reason
+            raise LlmError(errors.EMPTY_OUTPUT, f"the model returned no text (finish_reason={finish})",
+                           model=completion.model, role=completion.role)
+        # A reply proves the key and credit work for this model again.
+        FATAL.labels(model=completion.model).set(0)
+        self._fatal.pop(completion.model, None)
+        self._log_reply(completion)
+
+    @staticmethod
+    def _log_reply(completion: Completion) -> None:
         if completion.truncated:
             log.warning("llm reply truncated at max_tokens", extra={"model": completion.model,
                                                                      "role": completion.role})

@@ -32,14 +32,12 @@ FATAL = Gauge(
 )
 
 
-def record_success(completion: Completion) -> None:
-    """Updates every metric for one successful attempt and clears the model's fatal alert."""
+def record_reply(completion: Completion, outcome: str) -> None:
+    """Updates every metric for one attempt that got a reply (an empty one too: its tokens were spent)."""
     model, role = completion.model, completion.role
-    outcome = "truncated" if completion.truncated else "ok"
     REQUESTS.labels(model=model, role=role, outcome=outcome).inc()
     REQUEST_SECONDS.labels(model=model, role=role).observe(completion.seconds)
     TOKENS.labels(model=model, direction="prompt").inc(completion.prompt_tokens)
     TOKENS.labels(model=model, direction="completion").inc(completion.completion_tokens)
     if completion.cost_usd > 0:
         COST.labels(model=model).inc(completion.cost_usd)
-    FATAL.labels(model=model).set(0)

@@ -51,12 +51,17 @@ class LlmUsage:
         """Prompt plus completion tokens."""
         return self.prompt_tokens + self.completion_tokens
 
-    def add(self, completion: Completion | None) -> None:
-        """Credits one successful completion, or one failed attempt when `completion` is None."""
-        if completion is None:
+    def add(self, completion: Completion | None, *, failed: bool = False) -> None:
+        """Credits one successful completion, or one failed attempt when `completion` is None or `failed`.
+
+        A failed reply that still arrived (an empty one) spent tokens, cost and time: those are credited too.
+        """
+        if completion is None or failed:
             self.failures += 1
+        else:
+            self.calls += 1
+        if completion is None:
             return
-        self.calls += 1
         self.prompt_tokens += completion.prompt_tokens
         self.completion_tokens += completion.completion_tokens
         self.cost_usd += completion.cost_usd
@@ -78,10 +83,10 @@ def usage_scope(usage: LlmUsage | None = None) -> Iterator[LlmUsage]:
         _scopes.reset(token)
 
 
-def record_usage(completion: Completion | None, explicit: LlmUsage | None) -> None:
+def record_usage(completion: Completion | None, explicit: LlmUsage | None, *, failed: bool = False) -> None:
     """Credits a completion (or a failed attempt) to the explicit accumulator and every active scope."""
     targets = list(_scopes.get())
     if explicit is not None and all(explicit is not t for t in targets):
         targets.append(explicit)
     for target in targets:
-        target.add(completion)
+        target.add(completion, failed=failed)

@@ -10,7 +10,7 @@ from typing import Any
 from fastapi import APIRouter, HTTPException, Query
 from pydantic import BaseModel, Field, field_validator
 
-from services.offline_llm.faults import Fault, valid_kind
+from services.offline_llm.faults import REPLY_KINDS, Fault, valid_kind
 from services.offline_llm.state import ScriptedReply, ServerState
 
 
@@ -29,7 +29,7 @@ class FaultSpec(BaseModel):
     def _known_kind(cls, kind: str) -> str:
         kind = kind.strip().lower()
         if not valid_kind(kind):
-            raise ValueError("expected an HTTP status 400-599 or one of delay, malformed, truncate, empty")
+            raise ValueError(f"expected an HTTP status 400-599 or one of {', '.join(REPLY_KINDS)}")
         return kind
 
 

@@ -139,7 +139,10 @@ def _respond(state: ServerState, req: protocol.Request, body: dict[str, Any], fa
         events = protocol.stream_events(request_id, model, text, finish, prompt, include_usage)
         response = StreamingResponse(events, media_type="text/event-stream")
     else:
-        response = JSONResponse(protocol.completion_body(request_id, model, text, finish, prompt))
+        completion = protocol.completion_body(request_id, model, text, finish, prompt)
+        if fault is not None and fault.kind == "no_choices":
+            completion["choices"] = []  # some providers answer a filtered request so, usage included
+        response = JSONResponse(completion)
     return _Reply(response, {"status": 200, "reply": text}, "offline completion",
                   {"model": model, "step": req.step, "offline": True, "finish_reason": finish,
                    "fault": fault.kind if fault else None})

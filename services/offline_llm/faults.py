@@ -11,7 +11,7 @@ one step or one model) or from the model name itself, so a test needs no admin c
 Kinds: any HTTP error status as three digits — 429, 500, 502, 503, 504 (retryable), 401, 403 (auth), 402
 (credit), 400 (bad request) — or `delay`
 (sleep `seconds`, then answer), `malformed` (broken JSON with finish_reason stop), `truncate` (half the reply with
-finish_reason length), `empty` (no text).
+finish_reason length), `empty` (no text), `no_choices` (a 200 reply with usage but `choices: []`).
 """
 
 from __future__ import annotations
@@ -20,9 +20,9 @@ import re
 import threading
 from dataclasses import dataclass
 
-REPLY_KINDS = ("delay", "malformed", "truncate", "empty")
+REPLY_KINDS = ("delay", "malformed", "truncate", "empty", "no_choices")
 
-_MODEL_FAULT = re.compile(r"-fault-([45]\d\d|delay-[0-9.]+|malformed|truncate|empty)(?:x(\d+))?")
+_MODEL_FAULT = re.compile(r"-fault-([45]\d\d|delay-[0-9.]+|malformed|truncate|empty|no_choices)(?:x(\d+))?")
 _MODEL_LATENCY = re.compile(r"-latency-(\d+)")
 
 MESSAGES = {
