@@ -15,7 +15,7 @@ from fastapi.responses import JSONResponse, Response, StreamingResponse
 from services.offline_llm import protocol, steps
 from services.offline_llm.admin import admin_router
 from services.offline_llm.config import OfflineConfig
-from services.offline_llm.faults import MESSAGES, Fault, model_latency_ms
+from services.offline_llm.faults import MESSAGES, Fault, FaultNameError, model_latency_ms
 from services.offline_llm.protocol import OFFLINE_NAME
 from services.offline_llm.state import ServerState, script_name
 
@@ -83,7 +83,11 @@ async def _chat(state: ServerState, http: Request) -> Response:
     entry = state.requests.add({"model": req.model, "step": req.step, "params": req.params,
                                 "messages": req.messages, "options": {k: v for k, v in body.items()
                                                                       if k != "messages"}})
-    fault = state.faults.take(req.model, req.step)
+    try:
+        fault = state.faults.take(req.model, req.step)
+    except FaultNameError as exc:
+        entry["status"] = 400
+        return _error(400, str(exc))
     text, finish = "", "stop"
     script = script_name(req.model, req.params)
     if script is not None:

@@ -38,6 +38,10 @@ MESSAGES = {
 }
 
 
+class FaultNameError(ValueError):
+    """A model name asks for a fault in a form the server cannot read (the request gets a 400)."""
+
+
 @dataclass
 class Fault:
     """One queued fault: what happens, to how many more requests, and which requests it matches."""
@@ -86,7 +90,11 @@ class FaultBook:
             self._seen.clear()
 
     def take(self, model: str, step: str | None) -> Fault | None:
-        """The fault to apply to this request, consuming one use of it; model-name faults come first."""
+        """The fault to apply to this request, consuming one use of it; model-name faults come first.
+
+        Raises:
+            FaultNameError: the model name's fault cannot be read (e.g. `-fault-delay-1.2.3`).
+        """
         with self._lock:
             from_name = self._from_model_name(model)
             if from_name is not None:
@@ -109,7 +117,10 @@ class FaultBook:
         if times is not None and self._seen[model] > int(times):
             return None
         if spec.startswith("delay-"):
-            return Fault("delay", None, seconds=float(spec.removeprefix("delay-")))
+            try:
+                return Fault("delay", None, seconds=float(spec.removeprefix("delay-")))
+            except ValueError:
+                raise FaultNameError(f"model {model!r}: {spec!r} is not a delay in seconds (e.g. delay-2.5)") from None
         return Fault(spec, None)
 
 
