@@ -8,6 +8,7 @@ generator stops and reports NOT_SERVING instead of burning through the pool's re
 from __future__ import annotations
 
 import asyncio
+import re
 
 # Reasons (values of LlmError.reason); stable strings used as metric labels and in logs.
 RATE_LIMITED = "llm_rate_limited"
@@ -30,6 +31,10 @@ FATAL = frozenset({AUTH, CREDIT})
 # insufficient_quota, others with 403 and a billing message. All of them mean "stop", not "wait".
 _CREDIT_WORDS = ("insufficient_quota", "insufficient credit", "exceeded your current quota", "credit balance",
                  "payment required")
+
+# litellm reports a key that is not set at all in its own words and often with a 500 or a connection error
+# ("Missing credentials" from the OpenAI client, "Missing Gemini API key"); like a 401, no retry can help.
+_MISSING_KEY = re.compile(r"missing (credentials|(\w+ )?api[ _]key)|api_key client option must be set")
 
 
 class LlmError(Exception):
@@ -69,7 +74,7 @@ def classify(exc: BaseException) -> tuple[str, int | None]:
     if status == 402 or names & {"PaymentRequiredError", "BudgetExceededError"}:
         return CREDIT, status
     credit_words = any(word in text for word in _CREDIT_WORDS)
-    if status in (401, 403) or names & {"AuthenticationError", "PermissionDeniedError"}:
+    if status in (401, 403) or names & {"AuthenticationError", "PermissionDeniedError"} or _MISSING_KEY.search(text):
         return (CREDIT if credit_words else AUTH), status
     if status == 429 or "RateLimitError" in names:
         return (CREDIT if credit_words else RATE_LIMITED), status
