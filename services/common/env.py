@@ -6,6 +6,7 @@ deployment fails at start-up with one message naming each offending variable and
 
 from __future__ import annotations
 
+import math
 import os
 from collections.abc import Mapping
 from typing import TypeVar
@@ -75,6 +76,10 @@ class Env:
             value = kind(text.strip())
         except ValueError:
             self.problems.append(f"{name}={text!r}: expected {'an integer' if kind is int else 'a number'}")
+            return default
+        # float() reads "nan" and "inf"; nan passes every bound check below, since each comparison is False.
+        if not math.isfinite(value):
+            self.problems.append(f"{name}={text!r}: expected a finite number")
             return default
         if (lo is not None and value < lo) or (hi is not None and value > hi):
             bounds = f"[{'-inf' if lo is None else lo}, {'inf' if hi is None else hi}]"
