@@ -1,8 +1,9 @@
 """The entry point of every service's `python -m services.<name>`.
 
 Read the configuration (a bad one exits with code 2 and names each variable), set up JSON logs, then serve until
-SIGTERM or SIGINT. A service that cannot provide what it promises (the executor without isolation) raises one
-of its `refuse` exceptions while it builds, and exits with code 3 saying why.
+SIGTERM or SIGINT. A port that cannot be bound also exits with code 2, naming the port and its setting. A
+service that cannot provide what it promises (the executor without isolation) raises one of its `refuse`
+exceptions while it builds, and exits with code 3 saying why.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from typing import Protocol, TypeVar
 from services.common.env import ConfigError
 from services.common.logs import setup_logging
 from services.common.server import ServiceRuntime, serve
-from services.common.settings import ServerSettings
+from services.common.settings import BindError, ServerSettings
 
 
 class HasServer(Protocol):
@@ -60,4 +61,7 @@ def run(service: str, load: Callable[[], C], build: Build[C], *, refuse: tuple[t
     except refuse as exc:
         logging.getLogger(f"services.{service}").error("refusing to start: %s", exc)
         return 3
+    except BindError as exc:
+        print(f"{service}: {exc}", file=sys.stderr)
+        return 2
     return 0

@@ -13,6 +13,8 @@ from wsgiref.simple_server import WSGIServer
 import prometheus_client
 from prometheus_client import Counter, Gauge, Histogram, Info
 
+from services.common.settings import BindError
+
 # The `_created` series doubles the series count and no dashboard reads it.
 prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
 
@@ -60,7 +62,10 @@ class MetricsServer:
         addr = "::" if host in ("[::]", "::") else host.strip("[]")
         self._server: WSGIServer
         self._thread: threading.Thread
-        self._server, self._thread = prometheus_client.start_http_server(port, addr=addr)
+        try:
+            self._server, self._thread = prometheus_client.start_http_server(port, addr=addr)
+        except OSError as exc:
+            raise BindError(f"cannot listen on {host}:{port} (METRICS_PORT): {exc.strerror or exc}") from exc
 
     @property
     def port(self) -> int:

@@ -21,7 +21,7 @@ from grpc_reflection.v1alpha import reflection
 
 from services.common.interceptors import ObservabilityInterceptor
 from services.common.metrics import BUILD_INFO, SERVING, MetricsServer
-from services.common.settings import ServerSettings
+from services.common.settings import BindError, ServerSettings
 
 log = logging.getLogger(__name__)
 
@@ -68,9 +68,14 @@ class ServiceRuntime:
 
     async def start(self, address: str | None = None) -> int:
         """Binds, starts serving and begins the readiness loop; returns the bound port."""
-        self.port = self.server.add_insecure_port(address or self.settings.address)
+        address = address or self.settings.address
+        try:
+            self.port = self.server.add_insecure_port(address)
+        except RuntimeError:
+            self.port = 0
         if self.port == 0:
-            raise RuntimeError(f"cannot bind {address or self.settings.address}")
+            # gRPC says no more than "failed to bind"; in practice the port is taken.
+            raise BindError(f"cannot listen on {address} (GRPC_PORT): address already in use or not allowed")
         for name in self.service_names:
             await self.health.set(name, health_pb2.HealthCheckResponse.NOT_SERVING)
         await self.server.start()
@@ -130,7 +135,13 @@ async def serve(settings: ServerSettings, build: Builder) -> None:
     """Runs a service until SIGTERM or SIGINT, then shuts it down gracefully."""
     metrics = MetricsServer(settings.host, settings.metrics_port)
     runtime = await build(settings)
-    await runtime.start()
+    try:
+        await runtime.start()
+    except BindError:
+        # What the build started (workers, browsers, clients) is released before the process exits.
+        await runtime.stop(drain=0, grace=0)
+        metrics.close()
+        raise
     # Everything built so far lives as long as the process: keep it out of every future garbage collection.
     gc.freeze()
     stop = asyncio.Event()

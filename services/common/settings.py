@@ -17,6 +17,10 @@ DEFAULT_PORTS: dict[str, tuple[int, int]] = {
 }
 
 
+class BindError(RuntimeError):
+    """A listening port cannot be bound (taken, or not allowed); the message names the address and its setting."""
+
+
 @dataclass(frozen=True)
 class ServerSettings:
     """Where a service listens and how long it drains on SIGTERM."""
