@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import time
 import uuid
@@ -38,7 +39,8 @@ def _status_name(context: aio.ServicerContext[Any, Any], error: BaseException | 
         if code is None or isinstance(code, int):
             return "OK" if error is None else "UNKNOWN"
         return str(code.name)
-    if isinstance(error, BaseException) and error.__class__.__name__ == "CancelledError":
+    # The client went away: gRPC cancels the handler's task, or closes a server stream suspended at its yield.
+    if isinstance(error, (asyncio.CancelledError, GeneratorExit)):
         return "CANCELLED"
     return "UNKNOWN"
 
@@ -123,3 +125,5 @@ def _finish(kind: str, service: str, name: str, context: aio.ServicerContext[Any
         GRPC_SERVER_HANDLING.labels(kind, service, name).observe(time.perf_counter() - start)
     if code == "UNKNOWN" and error is not None:
         log.error("unhandled error in %s/%s", service, name, exc_info=error)
+    elif code == "CANCELLED" and error is not None:
+        log.info("call cancelled in %s/%s", service, name)  # the caller's choice, not a fault here
