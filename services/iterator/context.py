@@ -8,6 +8,7 @@ executed by the executor service over gRPC, and every step is emitted as an even
 from __future__ import annotations
 
 import json
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -21,10 +22,29 @@ from synthmesh.executor.v1 import executor_pb2_grpc
 from synthmesh.iterator.v1 import iterator_pb2 as pb
 
 Message = dict[str, Any]
+# Reply cap of a call whose strategy names none: about 16 KB of code, a whole program of the benchmarks' size.
+DEFAULT_REPLY_TOKENS = 4096
+# A call whose reply could not reach this many tokens is refused: a cut-off reply costs tokens and fixes nothing.
+MIN_REPLY_TOKENS = 256
 
 
 class BudgetExhausted(Exception):
     """A limit of the run's budget was reached; the strategy stops and the best candidate is returned."""
+
+
+def estimate_tokens(messages: Sequence[Message]) -> int:
+    """A generous prompt-token count: one token per 3 UTF-8 bytes or 1.3 per word, whichever is more.
+
+    With it and the reply cap every call gets, a run's spend stays within max_tokens unless a prompt holds more
+    tokens than this estimate (text of rare symbols) or a provider writes past max_tokens. Only replies received
+    are counted: a call cancelled in flight (a sibling was refused) or a failed attempt a provider still bills
+    is not.
+    """
+    total = 0
+    for message in messages:
+        text = str(message.get("content", ""))
+        total += max(math.ceil(len(text.encode()) / 3), math.ceil(len(text.split()) * 1.3)) + 4
+    return total
 
 
 @dataclass(frozen=True)
@@ -53,6 +73,7 @@ class RunContext:
     programs: int = 0
     executions: int = 0
     calls_started: int = 0
+    reserved_tokens: int = 0
     best: Candidate | None = None
     started: float = field(default_factory=time.monotonic)
 
@@ -66,15 +87,15 @@ class RunContext:
         """Seconds since the run started."""
         return time.monotonic() - self.started
 
-    def check_budget(self, llm_call: bool = False, program: bool = False) -> None:
-        """Raises BudgetExhausted if the next LLM call or program would exceed a limit."""
+    def check_budget(self, llm_call: bool = False, program: bool = False, tokens: int = 0) -> None:
+        """Raises BudgetExhausted if the next LLM call (needing at least `tokens`) or program would exceed a limit."""
         b = self.budget
         reason = ""
         if self.elapsed() >= b.max_wall_seconds:
             reason = f"wall time {b.max_wall_seconds:g} s"
         elif llm_call and self.calls_started >= b.max_llm_calls:
             reason = f"{b.max_llm_calls} LLM calls"
-        elif llm_call and self.usage.total_tokens >= b.max_tokens:
+        elif llm_call and self.tokens_committed + max(tokens, 1) > b.max_tokens:
             reason = f"{b.max_tokens} tokens"
         elif program and self.programs >= b.max_programs:
             reason = f"{b.max_programs} programs"
@@ -84,6 +105,11 @@ class RunContext:
         if llm_call:
             # Counted when the call starts, so concurrent calls of one batch cannot overshoot the limit.
             self.calls_started += 1
+
+    @property
+    def tokens_committed(self) -> int:
+        """Tokens spent plus tokens set aside for the calls in flight."""
+        return self.usage.total_tokens + self.reserved_tokens
 
     # --- LLM ---------------------------------------------------------------------------------------------
 
@@ -95,13 +121,20 @@ class RunContext:
     async def ask(self, step: str, system: str, user: str, *, temperature: float = 0.0,
                   max_tokens: int | None = None, history: Sequence[Message] = ()) -> str:
         """One LLM call for a strategy step. The first system line names the step for the offline model."""
-        self.check_budget(llm_call=True)
         messages: list[Message] = [{"role": "system", "content": f"synthmesh-step: {step}\n{system}"}, *history,
                                    {"role": "user", "content": user}]
+        prompt, cap = estimate_tokens(messages), max_tokens or DEFAULT_REPLY_TOKENS
+        self.check_budget(llm_call=True, tokens=prompt + min(cap, MIN_REPLY_TOKENS))
+        # The call holds its prompt and its reply cap until it ends, so concurrent calls see each other's share.
+        cap = min(cap, self.budget.max_tokens - self.tokens_committed - prompt)
+        self.reserved_tokens += prompt + cap
         remaining = max(1.0, self.budget.max_wall_seconds - self.elapsed())
-        completion = await self.llm.complete("iterator", messages, model=self.model, temperature=temperature,
-                                             max_tokens=max_tokens, seed=self.rng.randrange(1 << 31),
-                                             timeout=min(remaining, 300.0), usage=self.usage)
+        try:
+            completion = await self.llm.complete("iterator", messages, model=self.model, temperature=temperature,
+                                                 max_tokens=cap, seed=self.rng.randrange(1 << 31),
+                                                 timeout=min(remaining, 300.0), usage=self.usage)
+        finally:
+            self.reserved_tokens -= prompt + cap
         return completion.text
 
     # --- programs ----------------------------------------------------------------------------------------
