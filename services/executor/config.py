@@ -47,6 +47,7 @@ class ExecutorConfig:
     browser_slots: int
     browser_pages: int
     browser_uid: int
+    browser_memory_bytes: int
     chromium: str
     docker_image: str
     docker_url: str
@@ -92,6 +93,7 @@ class ExecutorConfig:
             browser_slots=env.integer("EXECUTOR_BROWSER_SLOTS", max(1, slots // BROWSER_CORES), 0, 64),
             browser_pages=env.integer("EXECUTOR_BROWSER_PAGES", 16, 1, 64),
             browser_uid=env.integer("EXECUTOR_BROWSER_UID", 60999, 1000, 2**31 - 1),
+            browser_memory_bytes=env.integer("EXECUTOR_BROWSER_MEMORY_MB", 4096, 256, 1 << 20) * MIB,
             chromium=env.text("EXECUTOR_CHROMIUM", DEFAULT_CHROMIUM),
             docker_image=env.text("EXECUTOR_DOCKER_IMAGE", "synthmesh-sandbox:latest"),
             docker_url=env.text("EXECUTOR_DOCKER_URL", ""),

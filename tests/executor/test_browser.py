@@ -3,8 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import dataclasses
 import os
+import signal
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import pytest
 import pytest_asyncio
@@ -328,3 +332,54 @@ async def test_a_page_holding_more_than_its_memory_limit_gets_memory_limit(one_p
     result, _ = await run_on(one_page, HOARD.replace("SIZE", "32"), limits=limits)
     assert result.outcome == pb.OUTCOME_OK, result.message
     assert 32 << 20 < result.peak_memory_bytes < 64 << 20
+
+
+@pytest_asyncio.fixture
+async def capped() -> AsyncIterator[BrowserPool]:
+    """A pool of one browser with one warm page whose browser may use 512 MiB in all."""
+    if os.geteuid() != 0:
+        pytest.skip("the browser's cgroup needs root")
+    pool = BrowserPool(dataclasses.replace(browser_settings(ONE_PAGE, isolate=True), memory_bytes=512 << 20))
+    await pool.start()
+    yield pool
+    await pool.close()
+
+
+async def test_the_browser_memory_cap_kills_a_growing_page_and_the_browser_recovers(capped: BrowserPool) -> None:
+    # The browser had no memory limit: a page filled 3 GiB with typed arrays, whatever its own limit. Now its
+    # browser's cgroup caps it; the renderer that grew is killed and its job gets MEMORY_LIMIT.
+    page = "<html><body><script>\nconst keep = [];\n" \
+           "for (let i = 0; i < 24; i++) keep.push(new Uint8Array(64 << 20).fill(1));\n</script></body></html>"
+    result, _ = await run_on(capped, page, limits=pb.Limits(memory_bytes=2048 << 20))
+    assert result.outcome == pb.OUTCOME_MEMORY_LIMIT, result.message
+    assert "memory cap (512 MiB)" in result.message
+    for _ in range(2):
+        result, _ = await run_on(capped, CLEAN)
+        assert result.outcome == pb.OUTCOME_OK, result.message
+
+
+def renderers(pool: BrowserPool) -> list[int]:
+    """The renderer processes in the pool's first browser's cgroup."""
+    found = []
+    for pid in [int(p) for p in pool._groups[0].procs_files()[0].read_text().split()]:
+        with contextlib.suppress(OSError):  # it may have just exited
+            if b"--type=renderer" in Path(f"/proc/{pid}/cmdline").read_bytes():
+                found.append(pid)
+    return found
+
+
+async def test_a_page_whose_renderer_died_while_waiting_is_replaced(capped: BrowserPool) -> None:
+    # The memory cap may kill any renderer of the browser, also one whose page waits for its next job; that job
+    # must not inherit the dead page. And a browser killed outright is relaunched inside its cgroup.
+    assert renderers(capped)
+    for pid in renderers(capped):
+        os.kill(pid, signal.SIGKILL)
+    await asyncio.sleep(0.5)
+    result, _ = await run_on(capped, CLEAN)
+    assert result.outcome == pb.OUTCOME_OK, result.message
+    capped._groups[0].kill_all()
+    await asyncio.sleep(0.5)
+    for _ in range(2):
+        result, _ = await run_on(capped, CLEAN)
+        assert result.outcome == pb.OUTCOME_OK, result.message
+    assert renderers(capped), "the relaunched browser is not in its cgroup"

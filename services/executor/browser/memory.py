@@ -1,4 +1,9 @@
-"""The memory a page holds at the end of its job, read from its renderer over DevTools.
+"""Memory of HTML jobs: a cgroup that caps each browser, and what a page holds at the end of its job.
+
+Each browser (all of its processes) runs in a memory and pids cgroup of its own (v1 or v2, as the worker slots),
+which the launcher joins before it becomes Chromium: whatever its pages do, a browser cannot take more than its
+cap from the host. When the cap is reached the kernel kills a process of the browser, normally the renderer
+that grew (Chromium gives renderers a high oom_score_adj), and its job gets MEMORY_LIMIT.
 
 `Runtime.getHeapUsage` reports the renderer's main-thread heaps: V8's (`usedSize`), Blink's garbage-collected
 C++ heap (`embedderHeapUsedSize`: DOM nodes and the like) and the backing stores of ArrayBuffers and external
@@ -9,14 +14,33 @@ a page holding 3 GiB of them. The page cannot forge these numbers (they do not p
 from __future__ import annotations
 
 import asyncio
+import itertools
 
 from playwright.async_api import CDPSession
 
+from services.executor.sandbox import cgroups
+
 MIB = 1024 * 1024
+# pids.max of a browser (it counts threads): one with 16 idle pages runs about 215; this bounds a page that
+# starts threads (workers) without end, not the browser's normal work.
+BROWSER_TASKS = 4096
+_POOLS = itertools.count()
 HEAPS = ("usedSize", "embedderHeapUsedSize", "backingStorageSize")
 # A page that held more than this at its end is replaced rather than reused, so its renderer (and the memory it
 # took from the system) goes with it; a plain page holds 1-3 MiB.
 DISCARD_BYTES = 64 * MIB
+
+
+def browser_groups(browsers: int, memory_bytes: int) -> list[cgroups.SlotGroup]:
+    """A cgroup for each browser of a new pool, capped at `memory_bytes`; raises CgroupError if the host has none.
+
+    Named after the pool too: two pools of one process (as in tests) must never empty each other's groups.
+    """
+    version, pool = cgroups.detect(), next(_POOLS)
+    groups = [cgroups.create(version, f"browser-{pool}-{index}") for index in range(browsers)]
+    for group in groups:
+        group.set_limits(memory_bytes, BROWSER_TASKS)
+    return groups
 
 
 async def heap_bytes(cdp: CDPSession, timeout: float) -> int:

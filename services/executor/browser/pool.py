@@ -1,17 +1,17 @@
 """Long-lived Chromium browsers with warm pages, driven by Playwright (never pyppeteer; see design README).
 
-Each browser runs non-root in its own empty network namespace (chromium-launcher.sh) with the
-proxy-blackhole flags as a second line of defence, and keeps `pages` warm contexts with one page each. A job
-takes a free page and navigates it to a fresh origin, which replaces the previous job's document. When a job
-ends its page is quiesced rather than navigated away: script execution is switched off (no timer or frame loop
-of the job runs while the page waits) and switched back on just before the next job's navigation. Navigating
-to about:blank after every job, as before, cost about as much CPU as the job's own load (measured: 4.1 → 6.0
-pages/s on the benchmark). Events reach a job only once its own document has committed, so a stale frame
-callback of the previous document can never be blamed on the next job. A page that started workers, did not
-finish or cannot be quiesced is navigated to about:blank (or replaced) instead. Any other page of the context
-(a popup the job opened) is closed as soon as it appears and again when the job is released, and only the warm
-page's own frames are served the job's files. Pages are replaced after `recycle_after` jobs and browsers are
-relaunched when they disconnect.
+Each browser runs non-root in its own empty network namespace and in a memory and pids cgroup of its own
+(chromium-launcher.sh, memory.py) with the proxy-blackhole flags as a second line of defence, and keeps `pages`
+warm contexts with one page each. A job takes a free page and navigates it to a fresh origin, which replaces the
+previous job's document. When a job ends its page is quiesced rather than navigated away: script execution is
+switched off (no timer or frame loop of the job runs while the page waits) and switched back on just before the
+next job's navigation. Navigating to about:blank after every job, as before, cost about as much CPU as the job's
+own load (measured: 4.1 → 6.0 pages/s on the benchmark). Events reach a job only once its own document has
+committed, so a stale frame callback of the previous document can never be blamed on the next job. A page that
+started workers, did not finish or cannot be quiesced is navigated to about:blank (or replaced) instead. Any
+other page of the context (a popup the job opened) is closed as soon as it appears and again when the job is
+released, and only the warm page's own frames are served the job's files. Pages are replaced after
+`recycle_after` jobs and browsers are relaunched when they disconnect.
 """
 
 from __future__ import annotations
@@ -42,9 +42,10 @@ from playwright.async_api import (
     async_playwright,
 )
 
-from services.executor.browser.memory import DISCARD_BYTES, MIB, held_bytes
+from services.executor.browser.memory import DISCARD_BYTES, MIB, browser_groups, held_bytes
 from services.executor.browser.page_job import SITE, Collector, run_page
 from services.executor.browser.scripts import INIT_SCRIPT
+from services.executor.sandbox.cgroups import SlotGroup
 from services.executor.validation import PreparedJob
 from synthmesh.executor.v1 import executor_pb2 as pb
 
@@ -74,6 +75,7 @@ class BrowserSettings:
     uid: int
     isolate: bool  # non-root uid in its own netns (needs root); False only in EXECUTOR_SANDBOX=none
     recycle_after: int = 200
+    memory_bytes: int = 4096 * MIB  # each browser's memory cap (its cgroup's), when isolated
 
 
 class WarmPage:
@@ -91,13 +93,19 @@ class WarmPage:
         self.uses = 0
         self.viewport = (0, 0)
         self.scripts_on: asyncio.Future[Any] | None = None
-        self.discard = False  # replace rather than reuse (it held too much, or could not be measured)
+        self.discard = False  # replace rather than reuse (it held too much, could not be measured, crashed)
         self._closing: set[asyncio.Future[None]] = set()
         context.on("page", self._on_new_page)
         page.on("framenavigated", self._on_navigated)
         page.on("pageerror", self._on_page_error)
         page.on("console", self._on_console)
-        page.on("crash", lambda p: self.job.on_crash(p) if self.job else None)
+        page.on("crash", self._on_crash)
+
+    def _on_crash(self, page: Page) -> None:
+        # Also while the page waits for a job: the browser's memory cap may kill any of its renderers.
+        self.discard = True
+        if self.job:
+            self.job.on_crash(page)
 
     def _on_new_page(self, page: Page) -> None:
         """Closes a page the job opened (window.open, a link with a target) as soon as it appears.
@@ -214,39 +222,51 @@ class BrowserPool:
         self._home = Path(tempfile.mkdtemp(prefix="synthmesh-browser-"))
         self._resets: set[asyncio.Task[None]] = set()
         self._closing = False
+        self._groups: list[SlotGroup] = []  # each browser's cgroup, when isolated
+        self._relaunching = [asyncio.Lock() for _ in range(settings.browsers)]
         self.version = ""
 
     async def start(self) -> None:
         """Launches the browsers and warms every page."""
         if self.settings.isolate:
             os.chown(self._home, self.settings.uid, self.settings.uid)
+            self._groups = browser_groups(self.settings.browsers, self.settings.memory_bytes)
         self._playwright = await async_playwright().start()
         for index in range(self.settings.browsers):
-            self._browsers.append(await self._launch())
+            self._browsers.append(await self._launch(index))
             for _ in range(self.settings.pages):
                 self._free.put_nowait((index, await self._new_page(index)))
         self.version = self._browsers[0].version if self._browsers else ""
         log.info("browsers ready", extra={"browsers": len(self._browsers), "pages": self.settings.pages,
                                           "chromium": self.version, "isolated": self.settings.isolate})
 
-    async def _launch(self) -> Browser:
+    async def _launch(self, index: int) -> Browser:
         assert self._playwright
         flags = BASE_FLAGS + BLACKHOLE_FLAGS
         if self.settings.isolate:
+            group = self._groups[index]
+            await asyncio.to_thread(group.kill_all)  # what is left of a browser that died goes first
             env: dict[str, str | float | bool] = {
                 "SYNTHMESH_BROWSER_UID": str(self.settings.uid), "SYNTHMESH_BROWSER_HOME": str(self._home),
-                "SYNTHMESH_CHROMIUM": self.settings.chromium}
+                "SYNTHMESH_CHROMIUM": self.settings.chromium,
+                "SYNTHMESH_BROWSER_CGROUP": " ".join(str(path) for path in group.procs_files())}
             return await self._playwright.chromium.launch(
                 executable_path=str(LAUNCHER), chromium_sandbox=True, env=env, args=flags)
         # Without the launcher Chromium runs as this user; as root its sandbox cannot start.
         return await self._playwright.chromium.launch(
             executable_path=self.settings.chromium, chromium_sandbox=os.geteuid() != 0, args=flags)
 
+    async def _connected(self, index: int) -> Browser:
+        """Browser `index`, relaunched if it has gone; one relaunch at a time (it empties the browser's cgroup)."""
+        async with self._relaunching[index]:
+            browser = self._browsers[index]
+            if not browser.is_connected():
+                log.warning("browser disconnected; relaunching", extra={"browser": index})
+                self._browsers[index] = browser = await self._launch(index)
+            return browser
+
     async def _new_page(self, index: int) -> WarmPage:
-        browser = self._browsers[index]
-        if not browser.is_connected():
-            log.warning("browser disconnected; relaunching", extra={"browser": index})
-            self._browsers[index] = browser = await self._launch()
+        browser = await self._connected(index)
         context = await browser.new_context(viewport={"width": 800, "height": 800}, java_script_enabled=True,
                                             service_workers="block", accept_downloads=False)
         await context.add_init_script(INIT_SCRIPT)
@@ -263,11 +283,17 @@ class BrowserPool:
         collector = Collector(origin=f"http://job-{next(self._counter)}.{SITE}",
                               files={f.path: f.content for f in req.files})
         try:
+            if warm.discard or warm.page.is_closed():  # its renderer died while it waited
+                warm = await self._replace(index, warm)
+            kills = self._oom_kills(index)
             await warm.start(collector, req.browser.viewport_width or 800, req.browser.viewport_height or 800)
             outcome, message, shot = await run_page(warm.page, warm.cdp, collector, req.entrypoint, req.browser,
                                                     job.limits.wall)
             if collector.finished:
                 outcome, message = await self._charge_memory(warm, collector, job.limits.memory, outcome, message)
+            if outcome in (pb.OUTCOME_RUNTIME_ERROR, pb.OUTCOME_SANDBOX_ERROR) and self._oom_kills(index) > kills:
+                outcome, message = pb.OUTCOME_MEMORY_LIMIT, "the browser's memory cap " \
+                    f"({self.settings.memory_bytes / MIB:.0f} MiB) killed a process of the browser running the page"
         finally:
             # Resetting the page is off the job's critical path; keep a reference so the task is not collected.
             task = asyncio.create_task(self._release(index, warm, collector))
@@ -295,6 +321,10 @@ class BrowserPool:
                                             f"{limit / MIB:.0f} MiB memory limit"
         return outcome, message
 
+    def _oom_kills(self, index: int) -> int:
+        """Processes of browser `index` its memory cap has killed so far (0 when it has no cgroup)."""
+        return self._groups[index].oom_kills() if self._groups else 0
+
     async def _release(self, index: int, warm: WarmPage, job: Collector) -> None:
         warm.uses += 1
         if self._closing:
@@ -308,15 +338,19 @@ class BrowserPool:
             if not job.finished or job.workers:
                 await warm.page.goto("about:blank", timeout=QUIESCE_SECONDS * 1000)
         except Exception:  # a page that cannot be reset is replaced, never reused
-            with contextlib.suppress(Exception):
-                await warm.context.close()
-            try:
-                warm = await self._new_page(index)
-            except Exception:
-                log.exception("cannot replace a browser page")
-                await asyncio.sleep(1.0)
-                warm = await self._new_page(index)
+            warm = await self._replace(index, warm)
         self._free.put_nowait((index, warm))
+
+    async def _replace(self, index: int, warm: WarmPage) -> WarmPage:
+        """A new page (in a new context) for browser `index`, in place of `warm`, whose context is closed."""
+        with contextlib.suppress(Exception):
+            await warm.context.close()
+        try:
+            return await self._new_page(index)
+        except Exception:
+            log.exception("cannot replace a browser page")
+            await asyncio.sleep(1.0)
+            return await self._new_page(index)
 
     def _response(self, job: PreparedJob, collector: Collector, outcome: pb.Outcome.ValueType, message: str,
                   shot: bytes, wall: float) -> pb.ExecuteResponse:
@@ -354,10 +388,12 @@ class BrowserPool:
                 await browser.close()
         if self._playwright:
             await self._playwright.stop()
+        for group in self._groups:
+            await asyncio.to_thread(group.remove)
         shutil.rmtree(self._home, ignore_errors=True)
 
 
 def browser_settings(config: Any, isolate: bool) -> BrowserSettings:
     """Browser settings from the executor's configuration."""
     return BrowserSettings(browsers=config.browser_slots, pages=config.browser_pages, chromium=config.chromium,
-                           uid=config.browser_uid, isolate=isolate)
+                           uid=config.browser_uid, isolate=isolate, memory_bytes=config.browser_memory_bytes)
