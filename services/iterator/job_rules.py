@@ -1,57 +1,20 @@
-"""The executor's rules for an ExecuteRequest, applied to the parts of a run's jobs the caller supplies.
+"""The checks of a problem's jobs that only the iterator needs; the executor's own rules are shared.
 
-A problem the executor would refuse used to surface only after the first LLM calls, as STOP_REASON_ERROR. These
-checks mirror `services/executor/validation.py` (services never import each other's packages, and the shared
-`services.common` holds no copy yet): keep the two in step until the rules move into services/common.
+`services.common.job_rules` holds the rules for files, tests, limits and browser steps, which the executor
+applies to every request. Here: a HumanEval check must parse and define `check(candidate)` (the executor splits
+it per assertion), and a job of several files must contain the language's default entry file, because the
+iterator's jobs name no entry point.
 """
 
 from __future__ import annotations
 
 import ast
-import posixpath
 from collections.abc import Sequence
-from typing import TypeAlias
 
+from services.common import job_rules as shared
 from services.common.errors import Violations
+from services.common.job_rules import DEFAULT_ENTRYPOINTS, Language
 from synthmesh.executor.v1 import executor_pb2 as ex
-
-MAX_FILES = 200
-MAX_PATH = 255
-MAX_TESTS = 5000
-MAX_STEPS = 200
-Language: TypeAlias = ex.Language.ValueType
-LIMIT_FIELDS = ("wall_seconds", "cpu_seconds", "memory_bytes", "output_bytes", "max_processes")
-DEFAULT_ENTRYPOINTS = {ex.LANGUAGE_PYTHON: "main.py", ex.LANGUAGE_JAVASCRIPT: "main.js", ex.LANGUAGE_HTML: "index.html"}
-
-
-def check_limits(limits: ex.Limits, ceilings: ex.Limits | None, where: str, violations: Violations) -> None:
-    """No limit may be negative or, when the executor's ceilings are known, above its ceiling."""
-    for name in LIMIT_FIELDS:
-        value, ceiling = getattr(limits, name), getattr(ceilings, name) if ceilings is not None else 0
-        if value < 0:
-            violations.add(f"{where}.{name}", "must not be negative")
-        elif ceiling and value > ceiling:
-            violations.add(f"{where}.{name}", f"must be at most {ceiling:g}")
-
-
-def check_tests(tests: Sequence[ex.TestCase], language: Language, where: str, violations: Violations) -> None:
-    """Exactly one kind each, no empty assertion or negative tolerance, unique names; none for HTML pages."""
-    if len(tests) > MAX_TESTS:
-        violations.add(where, f"at most {MAX_TESTS} tests")
-    names: set[str] = set()
-    for i, test in enumerate(tests):
-        kind = test.WhichOneof("kind")
-        if kind is None:
-            violations.add(f"{where}[{i}]", "set exactly one of io or assertion")
-        elif kind == "assertion" and not test.assertion.strip():
-            violations.add(f"{where}[{i}].assertion", "must not be empty")
-        elif kind == "io" and test.io.float_tolerance < 0:
-            violations.add(f"{where}[{i}].io.float_tolerance", "must not be negative")
-        if test.name and test.name in names:
-            violations.add(f"{where}[{i}].name", f"duplicate test name {test.name!r}")
-        names.add(test.name)
-    if language == ex.LANGUAGE_HTML and tests:
-        violations.add(where, "html pages are checked by the browser; tests apply to python/javascript")
 
 
 def check_unit_tests(suite: ex.UnitTestSuite, language: Language, where: str, violations: Violations) -> None:
@@ -81,41 +44,8 @@ def _check_code_fault(code: str) -> str:
 
 def check_files(files: Sequence[ex.File], language: Language, where: str, violations: Violations) -> None:
     """Safe, distinct relative paths; with several files, the language's default entry file among them."""
-    if len(files) > MAX_FILES:
-        violations.add(where, f"at most {MAX_FILES} files")
-    paths: set[str] = set()
-    for i, f in enumerate(files):
-        normal = posixpath.normpath(f.path) if f.path else ""
-        if not f.path or "\x00" in f.path or len(f.path) > MAX_PATH:
-            violations.add(f"{where}[{i}].path", f"must be a non-empty relative path of at most {MAX_PATH} characters")
-        elif f.path.startswith("/") or normal.startswith("..") or normal == "." or "\\" in f.path:
-            violations.add(f"{where}[{i}].path", "must stay inside the work directory (no absolute path, no '..')")
-        if f.path in paths:
-            violations.add(f"{where}[{i}].path", f"duplicate path {f.path!r}")
-        paths.add(f.path)
+    paths = shared.check_files(files, where, violations)
     # The iterator's jobs name no entrypoint, so the executor picks the only file or the language's default.
     entry = DEFAULT_ENTRYPOINTS.get(language, "")
     if len(files) > 1 and entry and entry not in paths:
         violations.add(where, f"with several files one must be {entry!r}, the entry point")
-
-
-def check_browser(options: ex.BrowserOptions, where: str, violations: Violations) -> None:
-    """Settle time, viewport and scripted steps within the executor's bounds."""
-    if not 0 <= options.settle_seconds <= 30:
-        violations.add(f"{where}.settle_seconds", "must lie in [0, 30]")
-    for name in ("viewport_width", "viewport_height"):
-        value = getattr(options, name)
-        if value and not 64 <= value <= 4096:
-            violations.add(f"{where}.{name}", "must be 0 (default) or lie in [64, 4096]")
-    if len(options.steps) > MAX_STEPS:
-        violations.add(f"{where}.steps", f"at most {MAX_STEPS} steps")
-    for i, step in enumerate(options.steps):
-        at = f"{where}.steps[{i}]"
-        if step.kind == ex.InteractionStep.KIND_UNSPECIFIED:
-            violations.add(f"{at}.kind", "must be set")
-        elif step.kind == ex.InteractionStep.KIND_PRESS and not step.key:
-            violations.add(f"{at}.key", "a press step needs a key")
-        elif step.kind == ex.InteractionStep.KIND_TYPE and not step.selector:
-            violations.add(f"{at}.selector", "a type step needs a selector")
-        elif step.kind == ex.InteractionStep.KIND_WAIT and not 0 <= step.seconds <= 30:
-            violations.add(f"{at}.seconds", "must lie in [0, 30]")

@@ -13,11 +13,12 @@ from grpc import aio
 from prometheus_client import Counter, Histogram
 
 from services.common.errors import Violations, abort_invalid, error_status
+from services.common.job_rules import LIMIT_FIELDS, check_browser
 from services.common.llm import LlmClient
 from services.iterator.candidates import Candidate, scored
 from services.iterator.config import IteratorConfig
 from services.iterator.context import Budget, RunContext
-from services.iterator.job_rules import LIMIT_FIELDS, check_browser, check_files
+from services.iterator.job_rules import check_files
 from services.iterator.runner import STRATEGIES, execute, options_for
 from services.iterator.validation import validate_budget, validate_options, validate_problem
 from synthmesh.executor.v1 import executor_pb2 as ex

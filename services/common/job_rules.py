@@ -1,0 +1,93 @@
+"""The executor's rules for the parts of an ExecuteRequest its callers build: files, tests, limits, browser steps.
+
+The executor applies them to every request it receives; the iterator applies them to a problem before it spends
+LLM calls on it. One copy, so the two can never disagree. Each check adds every problem it finds to `violations`
+under the field path `where` names (e.g. "tests" or "jobs[2].tests").
+"""
+
+from __future__ import annotations
+
+import posixpath
+from collections.abc import Sequence
+from typing import TypeAlias
+
+from services.common.errors import Violations
+from synthmesh.executor.v1 import executor_pb2 as ex
+
+MAX_FILES = 200
+MAX_PATH = 255
+MAX_TESTS = 5000
+MAX_STEPS = 200
+LIMIT_FIELDS = ("wall_seconds", "cpu_seconds", "memory_bytes", "output_bytes", "max_processes")
+DEFAULT_ENTRYPOINTS = {ex.LANGUAGE_PYTHON: "main.py", ex.LANGUAGE_JAVASCRIPT: "main.js", ex.LANGUAGE_HTML: "index.html"}
+Language: TypeAlias = ex.Language.ValueType
+
+
+def check_files(files: Sequence[ex.File], where: str, violations: Violations) -> set[str]:
+    """At most MAX_FILES files with safe, distinct relative paths; returns the paths."""
+    if len(files) > MAX_FILES:
+        violations.add(where, f"at most {MAX_FILES} files")
+    paths: set[str] = set()
+    for i, f in enumerate(files):
+        normal = posixpath.normpath(f.path) if f.path else ""
+        if not f.path or "\x00" in f.path or len(f.path) > MAX_PATH:
+            violations.add(f"{where}[{i}].path", f"must be a non-empty relative path of at most {MAX_PATH} characters")
+        elif f.path.startswith("/") or normal.startswith("..") or normal == "." or "\\" in f.path:
+            violations.add(f"{where}[{i}].path", "must stay inside the work directory (no absolute path, no '..')")
+        if f.path in paths:
+            violations.add(f"{where}[{i}].path", f"duplicate path {f.path!r}")
+        paths.add(f.path)
+    return paths
+
+
+def check_limits(limits: ex.Limits, ceilings: object | None, where: str, violations: Violations) -> None:
+    """No limit may be negative, nor above its ceiling when `ceilings` (any object with the limit fields) is known."""
+    for name in LIMIT_FIELDS:
+        value = getattr(limits, name)
+        ceiling = getattr(ceilings, name) if ceilings is not None else 0
+        if value < 0:
+            violations.add(f"{where}.{name}", "must not be negative")
+        elif ceiling and value > ceiling:
+            violations.add(f"{where}.{name}", f"must be at most {ceiling:g}")
+
+
+def check_tests(tests: Sequence[ex.TestCase], language: Language, where: str, violations: Violations) -> None:
+    """Exactly one kind each, no empty assertion or negative tolerance, unique names; none for HTML pages."""
+    if len(tests) > MAX_TESTS:
+        violations.add(where, f"at most {MAX_TESTS} tests")
+    names: set[str] = set()
+    for i, test in enumerate(tests):
+        kind = test.WhichOneof("kind")
+        if kind is None:
+            violations.add(f"{where}[{i}]", "set exactly one of io or assertion")
+        elif kind == "assertion" and not test.assertion.strip():
+            violations.add(f"{where}[{i}].assertion", "must not be empty")
+        elif kind == "io" and test.io.float_tolerance < 0:
+            violations.add(f"{where}[{i}].io.float_tolerance", "must not be negative")
+        if test.name and test.name in names:
+            violations.add(f"{where}[{i}].name", f"duplicate test name {test.name!r}")
+        names.add(test.name)
+    if language == ex.LANGUAGE_HTML and tests:
+        violations.add(where, "html pages are checked by the browser; tests apply to python/javascript")
+
+
+def check_browser(options: ex.BrowserOptions, where: str, violations: Violations) -> None:
+    """Settle time, viewport and scripted steps within the executor's bounds."""
+    if not 0 <= options.settle_seconds <= 30:
+        violations.add(f"{where}.settle_seconds", "must lie in [0, 30]")
+    for name in ("viewport_width", "viewport_height"):
+        value = getattr(options, name)
+        if value and not 64 <= value <= 4096:
+            violations.add(f"{where}.{name}", "must be 0 (default) or lie in [64, 4096]")
+    if len(options.steps) > MAX_STEPS:
+        violations.add(f"{where}.steps", f"at most {MAX_STEPS} steps")
+    for i, step in enumerate(options.steps):
+        at = f"{where}.steps[{i}]"
+        if step.kind == ex.InteractionStep.KIND_UNSPECIFIED:
+            violations.add(f"{at}.kind", "must be set")
+        elif step.kind == ex.InteractionStep.KIND_PRESS and not step.key:
+            violations.add(f"{at}.key", "a press step needs a key")
+        elif step.kind == ex.InteractionStep.KIND_TYPE and not step.selector:
+            violations.add(f"{at}.selector", "a type step needs a selector")
+        elif step.kind == ex.InteractionStep.KIND_WAIT and not 0 <= step.seconds <= 30:
+            violations.add(f"{at}.seconds", "must lie in [0, 30]")
