@@ -12,7 +12,8 @@ from pathlib import Path
 import pytest
 
 from services.cli.exec_cmd import UsageError, build_request
-from services.cli.main import parser
+from services.cli.main import main, parser
+from services.cli.stack import Endpoint, StackState
 from synthmesh.executor.v1 import executor_pb2 as pb
 from tests.procs import ROOT, free_port, start_service, stop, wait_serving
 
@@ -91,3 +92,61 @@ def test_a_child_started_through_dies_with_parent_does_not_outlive_a_killed_pare
     else:
         os.kill(child, 9)
         pytest.fail("the child survived its parent")
+
+
+NOT_UTF8 = b"print('caf\xe9')\n"
+
+
+def cli_inputs(tmp: Path) -> dict[str, list[str]]:
+    """Command lines whose inputs are wrong; every server address is one where nothing listens."""
+    (tmp / "p.py").write_text("print(input())")
+    (tmp / "latin1.py").write_bytes(NOT_UTF8)
+    (tmp / "page.html").write_text("<p>hi</p>")
+    (tmp / "problem.json").write_text("{}")
+    (tmp / "latin1.json").write_bytes(NOT_UTF8)
+    nowhere = f"127.0.0.1:{free_port()}"
+    return {
+        "stdin missing": ["exec", str(tmp / "p.py"), "--stdin", str(tmp / "nope.txt"), "--executor", nowhere],
+        "program not utf-8": ["exec", str(tmp / "latin1.py"), "--executor", nowhere],
+        "tests not utf-8": ["exec", str(tmp / "p.py"), "--tests", str(tmp / "latin1.json"), "--executor", nowhere],
+        "screenshot folder missing": ["exec", str(tmp / "page.html"), "--screenshot", str(tmp / "nodir" / "x.png"),
+                                      "--executor", nowhere],
+        "problem not utf-8": ["solve", str(tmp / "latin1.json"), "--iterator", nowhere],
+        "out folder missing": ["solve", str(tmp / "problem.json"), "--out", str(tmp / "nodir" / "best.py"),
+                               "--iterator", nowhere],
+        "samples not utf-8": ["eval", "humaneval", "--samples", str(tmp / "latin1.py"), "--evaluator", nowhere],
+    }
+
+
+@pytest.mark.parametrize("case", ["stdin missing", "program not utf-8", "tests not utf-8",
+                                  "screenshot folder missing", "problem not utf-8", "out folder missing",
+                                  "samples not utf-8"])
+def test_bad_inputs_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
+    argv = cli_inputs(tmp_path)[case]
+    assert main(argv) == 2
+    out = capsys.readouterr()
+    [line] = (out.out + out.err).strip().splitlines()
+    assert line.startswith(f"synthmesh {argv[0]}: ") and "Traceback" not in line
+    assert "nope.txt" in line or "latin1" in line or "nodir" in line, line
+
+
+@pytest.mark.parametrize("content", ["{not json", "[]", '{"endpoints": {"nope": {}}}', '{"colour": 1}'])
+def test_status_with_a_damaged_state_file_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str], content: str
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    (tmp_path / ".synthmesh").mkdir()
+    (tmp_path / ".synthmesh" / "stack.json").write_text(content)
+    assert main(["status"]) == 2
+    [line] = capsys.readouterr().out.strip().splitlines()
+    assert line.startswith("synthmesh status: .synthmesh/stack.json is unreadable")
+
+
+def test_the_state_file_is_replaced_whole(tmp_path: Path) -> None:
+    path = tmp_path / "stack.json"
+    StackState(redis_url="redis://a").save(path)
+    StackState(redis_url="redis://b", endpoints={"executor": Endpoint("executor", pid=7)}).save(path)
+    loaded = StackState.load(path)
+    assert loaded is not None and loaded.redis_url == "redis://b" and loaded.endpoints["executor"].pid == 7
+    assert [p.name for p in tmp_path.iterdir()] == ["stack.json"]
+

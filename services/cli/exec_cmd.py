@@ -36,20 +36,38 @@ def build_request(path: Path, language: str | None, stdin: Path | None, tests: P
     request = pb.ExecuteRequest()
     if tests:
         try:
-            json_format.Parse(tests.read_text(), request)
-        except (json_format.ParseError, OSError) as exc:
+            json_format.Parse(read_text(tests), request)
+        except json_format.ParseError as exc:
             raise UsageError(f"{tests}: not ExecuteRequest JSON: {exc}") from exc
     request.language = NAMES[language] if language else LANGUAGES.get(path.suffix.lower(), pb.LANGUAGE_UNSPECIFIED)
     if request.language == pb.LANGUAGE_UNSPECIFIED:
         raise UsageError(f"{path}: cannot tell the language from the extension; pass --language")
     del request.files[:]
-    request.files.append(pb.File(path=path.name, content=path.read_text()))
+    request.files.append(pb.File(path=path.name, content=read_text(path)))
     request.entrypoint = path.name
     if stdin:
-        request.stdin = stdin.read_text()
+        request.stdin = read_text(stdin)
     if request.language == pb.LANGUAGE_HTML and not request.HasField("browser"):
         request.browser.auto_interact = True
     return request
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 input file's text; UsageError saying why when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+
+
+def check_writable(path: Path) -> None:
+    """Raises UsageError before any work is done when `path` cannot be created (its folder is missing)."""
+    if not path.parent.is_dir():
+        raise UsageError(f"{path}: folder {path.parent} does not exist")
 
 
 def describe(result: pb.ExecuteResponse) -> str:
@@ -95,6 +113,8 @@ def execute(path: Path, address: str, language: str | None, stdin: Path | None, 
     """Runs one file through the executor at `address` and prints the result."""
     try:
         request = build_request(path, language, stdin, tests)
+        if screenshot:
+            check_writable(screenshot)
     except UsageError as exc:
         print(f"synthmesh exec: {exc}")
         return 2
@@ -107,12 +127,16 @@ def execute(path: Path, address: str, language: str | None, stdin: Path | None, 
             details = "; ".join(f"{f}: {d}" for f, d in field_violations(exc)) or exc.details()  # type: ignore[arg-type]
             print(f"synthmesh exec: {exc.code().name}: {details}")
             return 2
-    if screenshot and result.screenshot_png:
-        screenshot.write_bytes(result.screenshot_png)
     if as_json:
         data = json_format.MessageToDict(result, preserving_proto_field_name=True)
         data.pop("screenshot_png", None)
         print(json.dumps(data, indent=2))
     else:
         print(describe(result))
+    if screenshot and result.screenshot_png:
+        try:
+            screenshot.write_bytes(result.screenshot_png)
+        except OSError as exc:
+            print(f"synthmesh exec: {screenshot}: {exc.strerror or exc}")
+            return 2
     return 0 if result.outcome == pb.OUTCOME_OK else 1

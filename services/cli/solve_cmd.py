@@ -44,7 +44,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def load_problem(path: Path) -> pb.Problem:
     """Reads a Problem from JSON (proto JSON field names, e.g. "publicTests" or "public_tests")."""
     problem = pb.Problem()
-    json_format.Parse(path.read_text(), problem)
+    json_format.Parse(path.read_text(encoding="utf-8"), problem)
     return problem
 
 
@@ -53,8 +53,12 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     try:
         problem = load_problem(args.problem)
-    except (OSError, json_format.ParseError) as exc:
-        console.print(f"synthmesh solve: {args.problem}: {exc}")
+    except (OSError, UnicodeDecodeError, json_format.ParseError) as exc:
+        console.print(f"synthmesh solve: {args.problem}: {exc}", markup=False, soft_wrap=True)
+        return 2
+    if args.out and not args.out.parent.is_dir():
+        console.print(f"synthmesh solve: {args.out}: folder {args.out.parent} does not exist", markup=False,
+                      soft_wrap=True)
         return 2
     request = pb.SolveRequest(problem=problem, strategy=STRATEGIES[args.strategy], model=args.model, seed=args.seed,
                               budget=pb.Budget(max_llm_calls=args.max_llm_calls, max_programs=args.max_programs,
@@ -77,7 +81,11 @@ def run(args: argparse.Namespace) -> int:
     assert result is not None
     summarise(console, result, args.json)
     if args.out and result.best.files:
-        args.out.write_text(result.best.files[0].content)
+        try:
+            args.out.write_text(result.best.files[0].content)
+        except OSError as exc:
+            console.print(f"synthmesh solve: {args.out}: {exc.strerror or exc}", markup=False, soft_wrap=True)
+            return 2
     return 0 if result.solved else 1
 
 

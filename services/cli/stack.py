@@ -75,18 +75,34 @@ class StackState:
     endpoints: dict[str, Endpoint] = field(default_factory=dict)
 
     def save(self, path: Path = STATE_FILE) -> None:
-        """Writes the state file."""
+        """Writes the state file atomically, so `status` never reads half of it."""
         path.parent.mkdir(parents=True, exist_ok=True)
-        path.write_text(json.dumps(asdict(self), indent=2))
+        partial = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+        partial.write_text(json.dumps(asdict(self), indent=2))
+        partial.replace(path)
 
     @classmethod
     def load(cls, path: Path = STATE_FILE) -> StackState | None:
-        """Reads the state file, if a stack wrote one."""
+        """Reads the state file, if a stack wrote one.
+
+        Raises:
+            StateFileError: the file cannot be read or is not a state file.
+        """
         if not path.exists():
             return None
-        data = json.loads(path.read_text())
-        endpoints = {k: Endpoint(**v) for k, v in data.pop("endpoints", {}).items()}
-        return cls(**data, endpoints=endpoints)
+        try:
+            data = json.loads(path.read_text())
+            endpoints = {k: Endpoint(**v) for k, v in data.pop("endpoints", {}).items()}
+            unknown = set(endpoints) - {s.name for s in SERVICES}
+            if unknown:
+                raise ValueError(f"unknown services {sorted(unknown)}")
+            return cls(**data, endpoints=endpoints)
+        except (OSError, ValueError, TypeError, AttributeError) as exc:
+            raise StateFileError(f"{path} is unreadable ({exc}); delete it if no stack runs here") from None
+
+
+class StateFileError(ValueError):
+    """The state file is damaged; the message names it."""
 
 
 # Below Linux's ephemeral range (32768-60999), so that the outgoing connections of services already running

@@ -9,7 +9,7 @@ from typing import Any
 import grpc
 
 from services.cli import probes
-from services.cli.stack import SERVICES, StackState
+from services.cli.stack import SERVICES, StackState, StateFileError
 from synthmesh.pool.v1 import pool_pb2, pool_pb2_grpc
 
 
@@ -31,9 +31,13 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Prints the stack's health; exit code 1 when something is not healthy or nothing runs."""
+    """Prints the stack's health; exit code 1 when unhealthy or nothing runs, 2 for a damaged state file."""
     as_json = bool(args.json)
-    state = StackState.load()
+    try:
+        state = StackState.load()
+    except StateFileError as exc:
+        print(f"synthmesh status: {exc}")
+        return 2
     if state is None:
         print("no stack is running here (start one with `synthmesh up`)")
         return 1
