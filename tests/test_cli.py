@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import signal
 import subprocess
 import sys
 import time
@@ -14,6 +15,7 @@ import pytest
 from services.cli.exec_cmd import UsageError, build_request
 from services.cli.main import main, parser
 from services.cli.stack import Endpoint, StackState
+from services.cli.up import Stack
 from synthmesh.executor.v1 import executor_pb2 as pb
 from tests.procs import ROOT, free_port, start_service, stop, wait_serving
 
@@ -149,4 +151,44 @@ def test_the_state_file_is_replaced_whole(tmp_path: Path) -> None:
     loaded = StackState.load(path)
     assert loaded is not None and loaded.redis_url == "redis://b" and loaded.endpoints["executor"].pid == 7
     assert [p.name for p in tmp_path.iterdir()] == ["stack.json"]
+
+
+UP_CASES = [
+    ({"LLM_API_BASE": "http://127.0.0.1:9/v1"}, True),  # names no model: the services stay on the offline model
+    ({"LLM_API_BASE": "http://127.0.0.1:9/v1", "LLM_MODEL": "openai/qwen"}, False),
+    ({"OPENROUTER_API_KEY": "sk-x"}, False),
+    ({"OPENROUTER_API_KEY": "sk-x", "LLM_OFFLINE": "true"}, True),
+    ({"OPENAI_API_KEY": "sk-x", "LLM_ANSWER_MODELS": "openai/synthmesh-offline"}, True),  # one role offline
+    ({}, True),
+]
+
+
+@pytest.mark.parametrize(("env", "offline"), UP_CASES)
+def test_up_starts_the_offline_server_exactly_when_a_service_will_call_it(
+    monkeypatch: pytest.MonkeyPatch, env: dict[str, str], offline: bool
+) -> None:
+    for name in list(os.environ):
+        if name.startswith("LLM_") or name.endswith("_API_KEY") or name == "OFFLINE_LLM_URL":
+            monkeypatch.delenv(name)
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    names = [s.name for s in Stack(False, None).specs()]
+    assert ("offline_llm" in names) is offline
+
+
+def test_up_refuses_bad_settings_before_starting_anything(tmp_path: Path) -> None:
+    # REDIS_HOST points where no Redis listens: whatever happens, the machine's Redis is never used.
+    env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")}
+    env.update(PYTHONPATH=str(ROOT), REDIS_HOST="127.0.0.2", REDIS_PORT="abc")
+    proc = subprocess.Popen([sys.executable, "-m", "services.cli", "up", "--free-ports"], cwd=tmp_path, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
+    try:
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            os.killpg(proc.pid, signal.SIGKILL)
+            proc.wait()
+    assert proc.returncode == 2, out + err
+    assert "REDIS_PORT='abc'" in err and "Traceback" not in err
+    assert not (tmp_path / ".synthmesh").exists()
 

@@ -15,6 +15,7 @@ import socket
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
+from services.common.llm_config import LlmConfig, is_offline_model
 from services.common.settings import DEFAULT_PORTS
 
 STATE_DIR = Path(".synthmesh")
@@ -168,14 +169,13 @@ def service_env(spec: ServiceSpec, endpoint: Endpoint, stack: StackState) -> dic
     return env
 
 
-PROVIDER_KEYS = ("OPENROUTER_API_KEY", "OPENAI_API_KEY", "ANTHROPIC_API_KEY", "TOGETHERAI_API_KEY",
-                 "GEMINI_API_KEY", "DEEPSEEK_API_KEY", "MISTRAL_API_KEY", "GROQ_API_KEY")
+def needs_offline_server(config: LlmConfig) -> bool:
+    """Whether any role's model is the offline model server.
 
-
-def provider_configured(env: dict[str, str] | None = None) -> bool:
-    """Whether the user configured a real LLM provider (then no offline model server is started)."""
-    source = os.environ if env is None else env
-    return any(source.get(k) for k in PROVIDER_KEYS) or bool(source.get("LLM_API_BASE"))
+    Decided from the services' own LlmConfig, so `up` starts the server exactly when a service will call it
+    (LLM_API_BASE alone, for instance, names no model: every role stays on the offline server).
+    """
+    return any(is_offline_model(m) for role in config.roles.values() for m in role.models)
 
 
 def dies_with_parent(argv: list[str]) -> list[str]:

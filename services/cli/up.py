@@ -30,12 +30,13 @@ from services.cli.stack import (
     built,
     dies_with_parent,
     free_port,
+    needs_offline_server,
     plan_endpoint,
     port_busy,
-    provider_configured,
     service_env,
 )
-from services.common.env import Env
+from services.common.env import ConfigError, Env
+from services.common.llm_config import LlmConfig
 from services.common.redis_conn import RedisConfig
 
 START_TIMEOUT = 90.0
@@ -77,22 +78,26 @@ def start_redis(folder: Path) -> tuple[subprocess.Popen[bytes], str]:
 class Stack:
     """The processes of one `synthmesh up`."""
 
-    def __init__(self, free_ports: bool, sandbox: str | None) -> None:
+    def __init__(self, free_ports: bool, sandbox: str | None, env: Env | None = None) -> None:
+        """Reads the settings the services will read too; call `env.check()` before `start()`."""
         self.free_ports = free_ports
         self.sandbox = sandbox
+        self.env = env or Env()
+        self.redis_config = RedisConfig.from_env(self.env)
+        self.llm = LlmConfig.from_env(self.env)
         self.state = StackState()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.redis: subprocess.Popen[bytes] | None = None
         self.logs = STATE_DIR / "logs"
 
     def specs(self) -> list[ServiceSpec]:
-        """The services to start: every built one, and the offline model server only without a provider."""
-        self.state.offline = not provider_configured()
+        """The services to start: every built one, and the offline model server only when a role uses it."""
+        self.state.offline = needs_offline_server(self.llm)
         return [s for s in SERVICES if built(s) and (s.name != "offline_llm" or self.state.offline)]
 
     def start(self) -> None:
         """Starts Redis and the services in dependency order, each only after the previous is healthy."""
-        url = RedisConfig.from_env(Env()).url
+        url = self.redis_config.url
         if redis_reachable(url):
             self.state.redis_url = url
         else:
@@ -186,6 +191,11 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def run(args: argparse.Namespace) -> int:
     """Brings the stack up and keeps it up until Ctrl-C or SIGTERM; returns the exit code."""
     stack = Stack(args.free_ports, args.sandbox)
+    try:
+        stack.env.check()
+    except ConfigError as exc:
+        print(f"synthmesh up: {exc}", file=sys.stderr, flush=True)
+        return 2
 
     def on_signal(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt
@@ -193,8 +203,7 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, on_signal)
     try:
         stack.start()
-        mode = "offline model server (no provider key set)" if stack.state.offline else "configured LLM provider"
-        print(f"synthmesh is up — LLM: {mode}\n{table(stack.state)}\nCtrl-C stops everything.", flush=True)
+        print(f"synthmesh is up — LLM: {llm_mode(stack)}\n{table(stack.state)}\nCtrl-C stops everything.", flush=True)
         while True:
             for name, proc in stack.procs.items():
                 if proc.poll() is not None:
@@ -211,3 +220,11 @@ def run(args: argparse.Namespace) -> int:
         return 1
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+
+
+def llm_mode(stack: Stack) -> str:
+    """What answers the LLM calls, for the banner."""
+    if stack.llm.offline:
+        return "offline model server (no provider key or model set)"
+    return "configured models, some roles on the offline model server" if stack.state.offline else \
+        "configured LLM provider"
