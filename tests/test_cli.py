@@ -14,7 +14,7 @@ import pytest
 
 from services.cli.exec_cmd import UsageError, build_request
 from services.cli.main import main, parser
-from services.cli.stack import Endpoint, StackState
+from services.cli.stack import SERVICES, Endpoint, StackState, stop_tiers
 from services.cli.up import Stack
 from synthmesh.executor.v1 import executor_pb2 as pb
 from tests.procs import ROOT, free_port, start_service, stop, wait_serving
@@ -179,7 +179,7 @@ def test_up_starts_the_offline_server_exactly_when_a_service_will_call_it(
 def test_up_refuses_bad_settings_before_starting_anything(tmp_path: Path) -> None:
     # REDIS_HOST points where no Redis listens: whatever happens, the machine's Redis is never used.
     env = {k: v for k, v in os.environ.items() if not k.startswith("REDIS_")}
-    env.update(PYTHONPATH=str(ROOT), REDIS_HOST="127.0.0.2", REDIS_PORT="abc")
+    env.update(PYTHONPATH=str(ROOT), REDIS_HOST="127.0.0.2", REDIS_PORT="abc", GRACE_SECONDS="nan")
     proc = subprocess.Popen([sys.executable, "-m", "services.cli", "up", "--free-ports"], cwd=tmp_path, env=env,
                             stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, start_new_session=True)
     try:
@@ -189,6 +189,11 @@ def test_up_refuses_bad_settings_before_starting_anything(tmp_path: Path) -> Non
             os.killpg(proc.pid, signal.SIGKILL)
             proc.wait()
     assert proc.returncode == 2, out + err
-    assert "REDIS_PORT='abc'" in err and "Traceback" not in err
+    assert "REDIS_PORT='abc'" in err and "GRACE_SECONDS='nan'" in err and "Traceback" not in err
     assert not (tmp_path / ".synthmesh").exists()
 
+
+def test_services_stop_after_every_service_that_calls_them() -> None:
+    started = [s.name for s in SERVICES]
+    assert stop_tiers(started) == [["generator", "evaluator"], ["gateway", "iterator"], ["offline_llm", "executor"]]
+    assert stop_tiers(["executor", "iterator"]) == [["iterator"], ["executor"]]

@@ -80,12 +80,33 @@ def test_up_status_and_clean_stop(tmp_path: Path, stop_signal: signal.Signals) -
         report = json.loads(status.stdout)
         assert report["healthy"] is True and set(report["services"]) == expected
         proc.send_signal(stop_signal)
-        assert proc.wait(60) == 0
+        proc.send_signal(signal.SIGTERM)  # an impatient second signal must not cut the stop short
+        assert proc.wait(90) == 0
         deadline = time.monotonic() + 10
         while any(alive(p) for p in pids) and time.monotonic() < deadline:
             time.sleep(0.1)
         assert [p for p in pids if alive(p)] == []
         assert not (tmp_path / ".synthmesh" / "stack.json").exists()
+        assert_stopped_callers_first(tmp_path / ".synthmesh" / "logs", set(state["endpoints"]))
     finally:
         if proc.poll() is None:
             os.killpg(proc.pid, signal.SIGKILL)
+
+
+def log_time(path: Path, message: str) -> str:
+    """The timestamp of the first JSON log line of `path` with this message."""
+    for line in path.read_text().splitlines():
+        if line.startswith("{") and json.loads(line).get("message") == message:
+            return str(json.loads(line)["timestamp"])
+    raise AssertionError(f"{path.name}: no {message!r} line")
+
+
+def assert_stopped_callers_first(logs: Path, running: set[str]) -> None:
+    """Each gRPC service was asked to stop only after every running service that calls it had stopped."""
+    for spec in SERVICES:
+        callers = [s.name for s in SERVICES if spec.name in s.peers and s.name in running]
+        if not spec.grpc_service or spec.name not in running or not callers:
+            continue
+        asked = log_time(logs / f"{spec.name}.log", "shutdown requested")
+        for caller in callers:
+            assert log_time(logs / f"{caller}.log", "stopped") <= asked, f"{spec.name} stopped before {caller}"

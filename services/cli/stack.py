@@ -12,6 +12,7 @@ import os
 import random
 import shutil
 import socket
+from collections.abc import Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
@@ -31,6 +32,7 @@ class ServiceSpec:
     grpc_service: str = ""  # full proto name probed with the gRPC health check
     http_health: str = ""  # "http" when /health is served on the HTTP port
     http_port: int = 0  # default HTTP port (gateway 5003, offline model server 8088)
+    # The services this one calls: it starts after them and stops before them (see stop_tiers).
     peers: tuple[str, ...] = ()
 
 
@@ -38,12 +40,29 @@ SERVICES = (
     ServiceSpec("offline_llm", "services.offline_llm", http_health="http", http_port=DEFAULT_PORTS["llm"][0]),
     ServiceSpec("executor", "services.executor", "synthmesh.executor.v1.ExecutorService"),
     ServiceSpec("gateway", "services.gateway", "synthmesh.pool.v1.PoolService", "http", 5003),
-    ServiceSpec("iterator", "services.iterator", "synthmesh.iterator.v1.IteratorService", peers=("executor",)),
+    ServiceSpec("iterator", "services.iterator", "synthmesh.iterator.v1.IteratorService",
+                peers=("executor", "offline_llm")),
     ServiceSpec("generator", "services.generator", "synthmesh.generator.v1.GeneratorService",
-                peers=("executor", "iterator", "gateway")),
+                peers=("executor", "iterator", "gateway", "offline_llm")),
     ServiceSpec("evaluator", "services.evaluator", "synthmesh.evaluator.v1.EvaluatorService",
                 peers=("executor", "iterator")),
 )
+
+
+def stop_tiers(names: Sequence[str]) -> list[list[str]]:
+    """`names` in groups to stop one after the other: a service only once every service calling it has exited.
+
+    A draining service finishes its in-flight work through its peers (the generator's answers run on the
+    executor), so its peers must still be up until it is gone.
+    """
+    peers = {s.name: set(s.peers) for s in SERVICES}
+    remaining, tiers = list(names), []
+    while remaining:
+        called = {p for name in remaining for p in peers.get(name, ())}
+        tier = [name for name in remaining if name not in called] or remaining  # a cycle: stop the rest together
+        tiers.append(tier)
+        remaining = [name for name in remaining if name not in tier]
+    return tiers
 
 
 def built(spec: ServiceSpec) -> bool:

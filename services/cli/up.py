@@ -2,7 +2,8 @@
 
 Redis is reused when REDIS_URL (or Dojo's REDIS_* variables) answers, else Debian's redis-server is started
 with its data under .synthmesh/redis. Every built service starts in its own process, each only after the ones
-it needs report healthy; an address table is printed; Ctrl-C or SIGTERM stops everything cleanly.
+it needs report healthy; an address table is printed; Ctrl-C or SIGTERM stops everything cleanly, each
+service only after the services calling it have exited (see `stop_tiers`), and Redis last.
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Any
+from typing import Any, NoReturn, TextIO
 
 import redis
 
@@ -34,13 +35,15 @@ from services.cli.stack import (
     plan_endpoint,
     port_busy,
     service_env,
+    stop_tiers,
 )
 from services.common.env import ConfigError, Env
 from services.common.llm_config import LlmConfig
 from services.common.redis_conn import RedisConfig
 
 START_TIMEOUT = 90.0
-STOP_TIMEOUT = 30.0
+# Beyond a service's drain and grace: its clean-up (sandbox workers, browsers, connections).
+STOP_MARGIN = 5.0
 
 
 class StackError(RuntimeError):
@@ -85,6 +88,10 @@ class Stack:
         self.env = env or Env()
         self.redis_config = RedisConfig.from_env(self.env)
         self.llm = LlmConfig.from_env(self.env)
+        drain = self.env.number("DRAIN_SECONDS", 1.0, 0.0, 60.0)
+        grace = self.env.number("GRACE_SECONDS", 10.0, 0.0, 600.0)
+        # How long one tier of services may take to stop; the gateway gives gRPC, then HTTP calls the grace.
+        self.stop_timeout = drain + 2 * grace + STOP_MARGIN
         self.state = StackState()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.redis: subprocess.Popen[bytes] | None = None
@@ -139,19 +146,19 @@ class Stack:
         raise StackError(f"{spec.name} did not become healthy in {START_TIMEOUT:.0f} s:\n{tail(Path(endpoint.log))}")
 
     def stop(self) -> None:
-        """SIGTERM every service (last started first), wait, SIGKILL stragglers, then Redis."""
-        for name in reversed(list(self.procs)):
-            proc = self.procs[name]
-            if proc.poll() is None:
-                proc.send_signal(signal.SIGTERM)
-        deadline = time.monotonic() + STOP_TIMEOUT
-        for proc in self.procs.values():
-            with contextlib.suppress(subprocess.TimeoutExpired):
-                proc.wait(max(0.1, deadline - time.monotonic()))
-            if proc.poll() is None:
-                with contextlib.suppress(ProcessLookupError):
-                    os.killpg(proc.pid, signal.SIGKILL)
-                proc.wait()
+        """Stops the services in tiers, callers before the services they call, then Redis.
+
+        Each tier gets SIGTERM and its drain and grace to exit (then SIGKILL), so that draining services can
+        still finish their in-flight work through the services they call.
+        """
+        for tier in stop_tiers(list(self.procs)):
+            procs = [self.procs[name] for name in tier]
+            for proc in procs:
+                if proc.poll() is None:
+                    proc.send_signal(signal.SIGTERM)
+            deadline = time.monotonic() + self.stop_timeout
+            for proc in procs:
+                reap(proc, deadline)
         if self.redis and self.redis.poll() is None:
             self.redis.terminate()
             with contextlib.suppress(subprocess.TimeoutExpired):
@@ -159,6 +166,16 @@ class Stack:
             if self.redis.poll() is None:
                 self.redis.kill()
         STATE_FILE.unlink(missing_ok=True)
+
+
+def reap(proc: subprocess.Popen[bytes], deadline: float) -> None:
+    """Waits for `proc` until `deadline`, then kills its process group."""
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        proc.wait(max(0.1, deadline - time.monotonic()))
+    if proc.poll() is None:
+        with contextlib.suppress(ProcessLookupError):
+            os.killpg(proc.pid, signal.SIGKILL)
+        proc.wait()
 
 
 def tail(path: Path, lines: int = 15) -> str:
@@ -198,28 +215,25 @@ def run(args: argparse.Namespace) -> int:
         return 2
 
     def on_signal(_signum: int, _frame: object) -> None:
+        # Ignoring further signals here, not later, also drops one that is already pending (Ctrl-C, then TERM).
+        ignore_signals()
         raise KeyboardInterrupt
 
+    signal.signal(signal.SIGINT, on_signal)
     signal.signal(signal.SIGTERM, on_signal)
     try:
         stack.start()
         print(f"synthmesh is up — LLM: {llm_mode(stack)}\n{table(stack.state)}\nCtrl-C stops everything.", flush=True)
-        while True:
-            for name, proc in stack.procs.items():
-                if proc.poll() is not None:
-                    raise StackError(f"{name} stopped unexpectedly (code {proc.returncode}):\n"
-                                     f"{tail(Path(stack.state.endpoints[name].log))}")
-            time.sleep(0.5)
+        watch(stack)
     except KeyboardInterrupt:
-        print("stopping…", flush=True)
-        stack.stop()
+        stop(stack, "stopping…")
         return 0
     except StackError as exc:
-        print(f"synthmesh up failed: {exc}", file=sys.stderr, flush=True)
-        stack.stop()
+        stop(stack, f"synthmesh up failed: {exc}", sys.stderr)
         return 1
     finally:
         signal.signal(signal.SIGTERM, signal.SIG_DFL)
+        signal.signal(signal.SIGINT, signal.default_int_handler)
 
 
 def llm_mode(stack: Stack) -> str:
@@ -228,3 +242,30 @@ def llm_mode(stack: Stack) -> str:
         return "offline model server (no provider key or model set)"
     return "configured models, some roles on the offline model server" if stack.state.offline else \
         "configured LLM provider"
+
+
+def watch(stack: Stack) -> NoReturn:
+    """Watches the services until a signal; raises StackError when one stops by itself."""
+    while True:
+        for name, proc in stack.procs.items():
+            if proc.poll() is not None:
+                raise StackError(f"{name} stopped unexpectedly (code {proc.returncode}):\n"
+                                 f"{tail(Path(stack.state.endpoints[name].log))}")
+        time.sleep(0.5)
+
+
+def stop(stack: Stack, message: str, out: TextIO | None = None) -> None:
+    """Stops the stack, deaf to further Ctrl-C and SIGTERM.
+
+    An impatient second signal must not cut the stop short: it left stack.json behind and never escalated to
+    SIGKILL.
+    """
+    ignore_signals()
+    print(message, file=out or sys.stdout, flush=True)
+    stack.stop()
+
+
+def ignore_signals() -> None:
+    """Ctrl-C and SIGTERM are ignored from now on."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
