@@ -59,13 +59,17 @@ def test_redact_hides_only_the_password() -> None:
 @pytest.mark.parametrize("make", [create_client, lambda cfg: create_blocking_client(cfg, 4)])
 async def test_closing_a_client_closes_its_connections(redis_server: RedisProcess, redis: Redis,
                                                        make: Callable[[RedisConfig], Redis]) -> None:
-    before = len(await redis.client_list())
+    async def ids() -> set[str]:
+        return {str(c["id"]) for c in await redis.client_list()}
+
+    before = await ids()
     client = make(RedisConfig(url=redis_server.url))
     await asyncio.gather(*(client.ping() for _ in range(4)))
-    assert len(await redis.client_list()) > before
+    opened = await ids() - before  # other tests' clients may come and go meanwhile: follow only these
+    assert opened
     await client.aclose()
     for _ in range(50):
-        if len(await redis.client_list()) == before:
+        if not opened & await ids():
             break
         await asyncio.sleep(0.02)
-    assert len(await redis.client_list()) == before
+    assert not opened & await ids()
