@@ -10,6 +10,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import socket
 from collections.abc import Iterator
 
 import uvicorn
@@ -20,6 +21,7 @@ from services.common.pool.handout import HandOuts
 from services.common.pool.store import Pool
 from services.common.redis_conn import create_blocking_client, create_client
 from services.common.server import ServiceRuntime
+from services.common.settings import BindError
 from services.gateway.app import create_app
 from services.gateway.config import GatewayConfig
 from services.gateway.poolservice import create_runtime
@@ -47,6 +49,14 @@ class _Server(uvicorn.Server):
         # The process's one signal owner is services.common.server.serve(); uvicorn must not replace it.
         yield
 
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        # uvicorn ends the whole process (sys.exit) when it cannot bind; name the address and its setting instead.
+        try:
+            await super().startup(sockets)
+        except SystemExit:
+            address = f"{self.config.host}:{self.config.port}"
+            raise BindError(f"cannot listen on {address} (HTTP_PORT): address already in use or not allowed") from None
+
 
 class HttpServer:
     """uvicorn serving one ASGI app on the running loop."""
@@ -67,7 +77,7 @@ class HttpServer:
         self._task = asyncio.create_task(self._server.serve(), name="http")
         while not self._server.started:
             if self._task.done():
-                self._task.result()
+                self._task.result()  # raises the BindError of _Server.startup
                 raise RuntimeError("the HTTP server stopped during start-up")
             await asyncio.sleep(0.005)
         port: int = self._server.servers[0].sockets[0].getsockname()[1]

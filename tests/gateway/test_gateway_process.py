@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -98,3 +99,17 @@ def test_trusted_proxies_are_checked_at_start() -> None:
     assert good.forwarded_allow_ips == "10.0.0.0/8,127.0.0.1,*"
     with pytest.raises(ConfigError, match="GATEWAY_FORWARDED_ALLOW_IPS: 'ingress' is not an IP address"):
         GatewayConfig.from_env(Env({"GATEWAY_FORWARDED_ALLOW_IPS": "10.0.0.0/8,ingress"}))
+
+
+def test_a_taken_http_port_is_one_line_and_exit_2(redis_server: RedisProcess) -> None:
+    with socket.socket() as blocker:
+        blocker.bind(("127.0.0.1", 0))
+        blocker.listen()
+        taken = blocker.getsockname()[1]
+        proc = _start({"REDIS_URL": redis_server.url, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(taken),
+                       "GRPC_HOST": "127.0.0.1", "GRPC_PORT": str(free_port()), "METRICS_PORT": str(free_port())})
+        _, stderr = proc.communicate(timeout=30)
+    assert proc.returncode == 2, stderr
+    assert b"Traceback" not in stderr
+    last = stderr.decode().strip().splitlines()[-1]
+    assert last.startswith(f"gateway: cannot listen on 127.0.0.1:{taken} (HTTP_PORT)")
