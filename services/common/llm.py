@@ -247,7 +247,9 @@ class LlmClient:
         record_usage(None, usage)
 
     def _raise_fatal(self, err: LlmFatalError, exc: BaseException) -> None:
-        FATAL.labels(model=err.model).set(1)
+        if err.model in self._role_models:
+            # The alert means this service cannot work; a one-off per-request model's failure went to its caller.
+            FATAL.labels(model=err.model).set(1)
         # Re-inserted at the end, so that fatal_error reports the most recent failure.
         self._fatal.pop(err.model, None)
         self._fatal[err.model] = err

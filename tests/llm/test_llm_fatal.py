@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from prometheus_client import REGISTRY
 
 from services.common.llm import LlmClient, LlmFatalError
 from tests.llm.offline import OfflineServer, make_client
@@ -16,6 +17,7 @@ async def test_a_per_request_model_refusing_our_key_does_not_make_the_client_fat
         await llm.complete("iterator", HELLO, model=BAD_KEY)
     assert llm.fatal_for(BAD_KEY) is not None
     assert llm.fatal_error is None
+    assert not REGISTRY.get_sample_value("synthmesh_llm_fatal", {"model": BAD_KEY})  # no alert that never clears
     await llm.complete("iterator", HELLO)
     assert llm.fatal_error is None and llm.fatal_for(BAD_KEY) is not None
 
