@@ -90,6 +90,22 @@ async def test_alphacodium_keeps_the_grade_on_the_real_tests(iterator: Iterator,
     assert [t.name for t in result.best.result.tests] == ["small", "negative"]
 
 
+async def test_alphacodium_names_its_tests_apart_from_the_public_ones(iterator: Iterator,
+                                                                      offline_model: OfflineModel) -> None:
+    # A public test already called ai_test_0: the executor refuses a run whose test names repeat.
+    problem = pb.Problem()
+    problem.CopyFrom(ADD)
+    problem.public_tests[1].name = "ai_test_0"
+    model = await offline_model.script("ai-names", [
+        "- goal: add two numbers", "1 + 2 = 3", json.dumps({"solutions": [{"name": "sum", "approach": "a + b"}]}),
+        json.dumps({"tests": ["assert add(2, 3) == 5"]}), RIGHT])
+    request = pb.SolveRequest(problem=problem, strategy=pb.STRATEGY_ALPHACODIUM, model=model,
+                              alphacodium=pb.AlphaCodiumOptions(max_initial_attempts=1))
+    events, result = await solve(iterator, request)
+    assert result.solved and result.stop_reason == pb.STOP_REASON_SOLVED, [e.message for e in events][-3:]
+    assert not [e for e in events if "duplicate test name" in e.message]
+
+
 async def test_llmcoder_backtracks_to_an_older_branch(iterator: Iterator, offline_model: OfflineModel) -> None:
     prefix = "def add(a: int, b: int) -> int:\n"
     problem = pb.Problem(id="complete", description="Complete the function.", language=ex.LANGUAGE_PYTHON,

@@ -74,12 +74,17 @@ async def _ai_tests(ctx: RunContext, settings: AlphaSettings, understanding: str
     reply = await ctx.ask("ai_tests", f"Write {settings.ai_tests} new, diverse tests that a correct program passes, "
                           f"covering edge cases. Reply as JSON {shape}.", f"{task}\n\n{understanding}")
     tests = []
+    # Run beside the public tests, whose names the executor requires to be distinct from theirs.
+    taken = {t.name for t in ctx.problem.public_tests}
     for i, item in enumerate(_json_list(reply, "tests")[: settings.ai_tests]):
+        name = f"ai_test_{i}"
+        while name in taken:
+            name += "_ai"
         if isinstance(item, str) and item.strip().startswith("assert"):
-            tests.append(ex.TestCase(name=f"ai_test_{i}", assertion=item.strip()))
+            tests.append(ex.TestCase(name=name, assertion=item.strip()))
         elif isinstance(item, dict) and "input" in item and "output" in item:
-            tests.append(ex.TestCase(name=f"ai_test_{i}", io=ex.IoTest(stdin=str(item["input"]),
-                                                                       expected_stdout=str(item["output"]))))
+            tests.append(ex.TestCase(name=name, io=ex.IoTest(stdin=str(item["input"]),
+                                                             expected_stdout=str(item["output"]))))
     ctx.emit("plan", f"{len(tests)} AI tests", detail={"ai_tests": [t.name for t in tests]})
     return tests
 
