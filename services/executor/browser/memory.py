@@ -49,14 +49,13 @@ async def heap_bytes(cdp: CDPSession, timeout: float) -> int:
     return sum(int(usage.get(name, 0)) for name in HEAPS)
 
 
-async def held_bytes(cdp: CDPSession, limit: int, timeout: float) -> int:
-    """What the page holds, collecting garbage first if the first reading is over `limit`.
+async def held_bytes(cdp: CDPSession, first: int, limit: int, timeout: float) -> int:
+    """What the page holds, given its `first` reading: over `limit`, garbage is collected and the heap read again.
 
     Garbage (the job's own, or an earlier job's on the same renderer) is not held by the page, and V8 collects
     it late; a page is charged only with what is still reachable, so collecting costs only over-limit pages.
     """
-    held = await heap_bytes(cdp, timeout)
-    if held > limit:
-        await asyncio.wait_for(cdp.send("HeapProfiler.collectGarbage"), timeout)
-        held = await heap_bytes(cdp, timeout)
-    return held
+    if first <= limit:
+        return first
+    await asyncio.wait_for(cdp.send("HeapProfiler.collectGarbage"), timeout)
+    return await heap_bytes(cdp, timeout)

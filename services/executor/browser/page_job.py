@@ -18,6 +18,7 @@ from playwright.async_api import CDPSession, Page
 from playwright.async_api import Error as PlaywrightError
 
 from services.executor.browser.inputs import Burst
+from services.executor.browser.memory import heap_bytes
 from services.executor.browser.scripts import DISCOVER_SCRIPT, END_SCRIPT, FRAMES_SCRIPT, LOAD_END_SCRIPT
 from synthmesh.executor.v1 import executor_pb2 as pb
 
@@ -63,7 +64,7 @@ class Collector:
     dropped: int = 0  # errors past MAX_ERRORS, counted but not kept
     finished: bool = False  # the page ran to the end and its records were read
     workers: int = 0  # workers the page started (they keep running after its scripts are stopped)
-    held: int = 0  # bytes the page's renderer held at its end (0: not read)
+    held: int = 0  # bytes the page's renderer held at its end (0: not read; garbage not yet collected included)
 
     def on_page_error(self, error: Any) -> None:
         """Playwright's `pageerror`: an uncaught exception (or unhandled rejection) in the page."""
@@ -255,7 +256,11 @@ async def _drive(page: Page, cdp: CDPSession, collector: Collector, entry: str, 
         collector.add(pb.BrowserError(kind="interaction", message=str(exc).splitlines()[0], phase=collector.phase))
     tail = max(settle - (time.monotonic() - interaction_start), after)
     await asyncio.sleep(min(tail, max(0.0, deadline - time.monotonic())))
-    end = await settle_frames(page, settle, frames, min(time.monotonic() + settle, deadline), END_SCRIPT)
+    # The page's heap is read beside the end phase's read, not after it: one more round trip there kept every
+    # page animating (starving the others of frames) that much longer, and cost bugs under load.
+    end, collector.held = await asyncio.gather(
+        settle_frames(page, settle, frames, min(time.monotonic() + settle, deadline), END_SCRIPT),
+        heap_bytes(cdp, max(0.1, deadline - time.monotonic())))
     enrich(collector, end["records"])
     shot = await page.screenshot(type="png") if options.screenshot else b""
     collector.finished = True

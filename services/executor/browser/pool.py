@@ -308,7 +308,7 @@ class BrowserPool:
         A page that holds a lot is replaced when released, so its document never lives on into later jobs.
         """
         try:
-            collector.held = await held_bytes(warm.cdp, limit, QUIESCE_SECONDS)
+            collector.held = await held_bytes(warm.cdp, collector.held, limit, QUIESCE_SECONDS)
         except TimeoutError:  # a page that hangs its renderer at the end must not escape the check
             warm.discard = True
             return pb.OUTCOME_TIME_LIMIT, "the page stopped answering when its memory was read"
