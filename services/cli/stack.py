@@ -32,18 +32,23 @@ class ServiceSpec:
     grpc_service: str = ""  # full proto name probed with the gRPC health check
     http_health: str = ""  # "http" when /health is served on the HTTP port
     http_port: int = 0  # default HTTP port (gateway 5003, offline model server 8088)
-    # The services this one calls: it starts after them and stops before them (see stop_tiers).
+    # The gRPC services this one calls (each gets {PEER}_SERVICE_ADDR); it stops before them (see stop_tiers).
     peers: tuple[str, ...] = ()
+    uses_llm: bool = False  # calls the LLM: the offline model server, when it runs, stops after it
+
+    def calls(self) -> set[str]:
+        """Every service this one calls, the offline model server included."""
+        return set(self.peers) | ({"offline_llm"} if self.uses_llm else set())
 
 
 SERVICES = (
     ServiceSpec("offline_llm", "services.offline_llm", http_health="http", http_port=DEFAULT_PORTS["llm"][0]),
     ServiceSpec("executor", "services.executor", "synthmesh.executor.v1.ExecutorService"),
     ServiceSpec("gateway", "services.gateway", "synthmesh.pool.v1.PoolService", "http", 5003),
-    ServiceSpec("iterator", "services.iterator", "synthmesh.iterator.v1.IteratorService",
-                peers=("executor", "offline_llm")),
+    ServiceSpec("iterator", "services.iterator", "synthmesh.iterator.v1.IteratorService", peers=("executor",),
+                uses_llm=True),
     ServiceSpec("generator", "services.generator", "synthmesh.generator.v1.GeneratorService",
-                peers=("executor", "iterator", "gateway", "offline_llm")),
+                peers=("executor", "iterator", "gateway"), uses_llm=True),
     ServiceSpec("evaluator", "services.evaluator", "synthmesh.evaluator.v1.EvaluatorService",
                 peers=("executor", "iterator")),
 )
@@ -55,7 +60,7 @@ def stop_tiers(names: Sequence[str]) -> list[list[str]]:
     A draining service finishes its in-flight work through its peers (the generator's answers run on the
     executor), so its peers must still be up until it is gone.
     """
-    peers = {s.name: set(s.peers) for s in SERVICES}
+    peers = {s.name: s.calls() for s in SERVICES}
     remaining, tiers = list(names), []
     while remaining:
         called = {p for name in remaining for p in peers.get(name, ())}
