@@ -258,9 +258,14 @@ async def _drive(page: Page, cdp: CDPSession, collector: Collector, entry: str, 
     await asyncio.sleep(min(tail, max(0.0, deadline - time.monotonic())))
     # The page's heap is read beside the end phase's read, not after it: one more round trip there kept every
     # page animating (starving the others of frames) that much longer, and cost bugs under load.
-    end, collector.held = await asyncio.gather(
-        settle_frames(page, settle, frames, min(time.monotonic() + settle, deadline), END_SCRIPT),
-        heap_bytes(cdp, max(0.1, deadline - time.monotonic())))
+    ending = asyncio.ensure_future(settle_frames(page, settle, frames, min(time.monotonic() + settle, deadline),
+                                                 END_SCRIPT))
+    heap = asyncio.ensure_future(heap_bytes(cdp, max(0.1, deadline - time.monotonic())))
+    try:
+        end, collector.held = await asyncio.gather(ending, heap)
+    finally:  # if one read fails, the other must not run on against a page that is being reset
+        ending.cancel()
+        heap.cancel()
     enrich(collector, end["records"])
     shot = await page.screenshot(type="png") if options.screenshot else b""
     collector.finished = True

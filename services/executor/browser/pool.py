@@ -291,7 +291,10 @@ class BrowserPool:
                                                     job.limits.wall)
             if collector.finished:
                 outcome, message = await self._charge_memory(warm, collector, job.limits.memory, outcome, message)
-            if outcome in (pb.OUTCOME_RUNTIME_ERROR, pb.OUTCOME_SANDBOX_ERROR) and self._oom_kills(index) > kills:
+            # Up to `pages` jobs share a browser's cap: blame it only on a job whose own page died meanwhile.
+            crashed = warm.page.is_closed() or "crashed" in message or any(e.kind == "crash" for e in collector.errors)
+            if outcome in (pb.OUTCOME_RUNTIME_ERROR, pb.OUTCOME_SANDBOX_ERROR) and crashed \
+                    and self._oom_kills(index) > kills:
                 outcome, message = pb.OUTCOME_MEMORY_LIMIT, "the browser's memory cap " \
                     f"({self.settings.memory_bytes / MIB:.0f} MiB) killed a process of the browser running the page"
         finally:
