@@ -89,6 +89,11 @@ print('done')
 """
     result = await executor.stub.Execute(py(code, limits=pb.Limits(cpu_seconds=1, wall_seconds=10)))
     assert result.outcome == pb.OUTCOME_TIME_LIMIT and result.cpu_seconds > 1, result.message
+    # Children the program never waits for are reaped by the run host; their CPU still counts.
+    unwaited = code.replace("for pid in children:\n    os.waitpid(pid, 0)", "time.sleep(2)")
+    assert unwaited != code
+    result = await executor.stub.Execute(py(unwaited, limits=pb.Limits(cpu_seconds=1, wall_seconds=10)))
+    assert result.outcome == pb.OUTCOME_TIME_LIMIT and result.cpu_seconds > 1, result.message
 
 
 async def test_infinite_loop_is_stopped(executor: Running) -> None:

@@ -31,6 +31,7 @@ import gc
 import io
 import json
 import os
+import resource
 import select
 import shutil
 import signal
@@ -117,6 +118,7 @@ def run_once(req, config):
     write_files(req["files"], req.get("stdin", ""))
     inherit_environment(job_environment(req["limits"]))
     pipes = [os.pipe() for _ in range(3)]
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
     start = time.monotonic()
     pid = os.fork()
     if pid == 0:
@@ -135,10 +137,13 @@ def run_once(req, config):
     else:
         kill_group(pid)
         shutil.rmtree(base, ignore_errors=True)
+    # The CPU of every process of the run: the host reaps what the program left (its pid namespace's orphans), so
+    # children the program never waited for count too. Peak memory is the program's own (largest process).
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime)
     stdout, stderr = b"".join(out.chunks), b"".join(err.chunks)
     return {
-        "killed": killed, "status": status, "wall": wall,
-        "cpu": usage.ru_utime + usage.ru_stime, "maxrss": usage.ru_maxrss * 1024,
+        "killed": killed, "status": status, "wall": wall, "cpu": cpu, "maxrss": usage.ru_maxrss * 1024,
         "stdout": stdout.decode("utf-8", "replace"), "stderr": stderr.decode("utf-8", "replace"),
         "stdout_truncated": out.size > len(stdout), "stderr_truncated": err.size > len(stderr),
         "events": parse_events(b"".join(events.chunks)),
