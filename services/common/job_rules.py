@@ -7,6 +7,7 @@ under the field path `where` names (e.g. "tests" or "jobs[2].tests").
 
 from __future__ import annotations
 
+import math
 import posixpath
 from collections.abc import Sequence
 from typing import TypeAlias
@@ -21,6 +22,8 @@ MAX_STEPS = 200
 LIMIT_FIELDS = ("wall_seconds", "cpu_seconds", "memory_bytes", "output_bytes", "max_processes")
 DEFAULT_ENTRYPOINTS = {ex.LANGUAGE_PYTHON: "main.py", ex.LANGUAGE_JAVASCRIPT: "main.js", ex.LANGUAGE_HTML: "index.html"}
 Language: TypeAlias = ex.Language.ValueType
+MIB = 1 << 20
+MIN_MEMORY_BYTES = {ex.LANGUAGE_PYTHON: 32 * MIB, ex.LANGUAGE_JAVASCRIPT: 64 * MIB}
 
 
 def check_files(files: Sequence[ex.File], where: str, violations: Violations) -> set[str]:
@@ -40,15 +43,26 @@ def check_files(files: Sequence[ex.File], where: str, violations: Violations) ->
     return paths
 
 
-def check_limits(limits: ex.Limits, ceilings: object | None, where: str, violations: Violations) -> None:
-    """No limit may be negative, nor above its ceiling when `ceilings` (any object with the limit fields) is known."""
+def check_limits(limits: ex.Limits, ceilings: object | None, language: Language, where: str,
+                 violations: Violations) -> None:
+    """Limits that can be met: finite, not negative, within `ceilings` (any object with the limit fields) if known.
+
+    A memory limit must also fit the language's runtime: peak memory counts the interpreter's own (node ≈ 40 MiB,
+    Python ≈ 14 MiB), so a smaller limit could never be met.
+    """
     for name in LIMIT_FIELDS:
         value = getattr(limits, name)
         ceiling = getattr(ceilings, name) if ceilings is not None else 0
-        if value < 0:
+        if not math.isfinite(value):
+            violations.add(f"{where}.{name}", "must be a finite number")
+        elif value < 0:
             violations.add(f"{where}.{name}", "must not be negative")
         elif ceiling and value > ceiling:
             violations.add(f"{where}.{name}", f"must be at most {ceiling:g}")
+    floor = MIN_MEMORY_BYTES.get(language, 0)
+    if 0 < limits.memory_bytes < floor:
+        violations.add(f"{where}.memory_bytes", f"must be 0 (the default) or at least {floor >> 20} MiB for this "
+                       "language: its runtime alone uses most of that")
 
 
 def check_tests(tests: Sequence[ex.TestCase], language: Language, where: str, violations: Violations) -> None:

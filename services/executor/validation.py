@@ -5,8 +5,16 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from services.common.errors import Violations
-from services.common.job_rules import DEFAULT_ENTRYPOINTS, check_browser, check_files, check_limits, check_tests
-from services.executor.config import ExecutorConfig, LimitSet
+from services.common.job_rules import (
+    DEFAULT_ENTRYPOINTS,
+    LIMIT_FIELDS,
+    Language,
+    check_browser,
+    check_files,
+    check_limits,
+    check_tests,
+)
+from services.executor.config import ExecutorConfig
 from services.executor.programs import Limits
 from services.executor.unittests import CheckCodeError, SplitSuite, split_check
 from synthmesh.executor.v1 import executor_pb2 as pb
@@ -21,12 +29,11 @@ class PreparedJob:
     split: SplitSuite | None
 
 
-def _resolve_limits(limits: pb.Limits, defaults: LimitSet, ceilings: LimitSet, where: str,
+def _resolve_limits(limits: pb.Limits, language: Language, config: ExecutorConfig, where: str,
                     violations: Violations) -> Limits:
     """The request's limits within the ceilings, with unset (0) ones taken from the defaults."""
-    check_limits(limits, ceilings, where, violations)
-    value = {name: getattr(limits, name) or getattr(defaults, name) for name in
-             ("wall_seconds", "cpu_seconds", "memory_bytes", "output_bytes", "max_processes")}
+    check_limits(limits, config.ceilings, language, where, violations)
+    value = {name: getattr(limits, name) or getattr(config.defaults, name) for name in LIMIT_FIELDS}
     return Limits(wall=float(value["wall_seconds"]), cpu=float(value["cpu_seconds"]),
                   memory=int(value["memory_bytes"]), output=int(value["output_bytes"]),
                   processes=int(value["max_processes"]))
@@ -45,7 +52,7 @@ def prepare(req: pb.ExecuteRequest, config: ExecutorConfig, violations: Violatio
                                DEFAULT_ENTRYPOINTS.get(req.language, ""))
     if req.files and entry not in paths:
         violations.add(f"{where}entrypoint", f"{entry!r} is not one of the files")
-    limits = _resolve_limits(req.limits, config.defaults, config.ceilings, f"{where}limits", violations)
+    limits = _resolve_limits(req.limits, req.language, config, f"{where}limits", violations)
     check_tests(req.tests, req.language, f"{where}tests", violations)
     check_browser(req.browser, f"{where}browser", violations)
     split = None

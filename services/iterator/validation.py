@@ -41,7 +41,7 @@ def validate_problem(problem: pb.Problem, ceilings: ex.Limits | None, violations
     shared.check_tests(problem.public_tests, problem.language, f"{where}.public_tests", violations)
     shared.check_tests(problem.hidden_tests, problem.language, f"{where}.hidden_tests", violations)
     job_rules.check_unit_tests(problem.unit_tests, problem.language, f"{where}.unit_tests", violations)
-    shared.check_limits(problem.limits, ceilings, f"{where}.limits", violations)
+    shared.check_limits(problem.limits, ceilings, problem.language, f"{where}.limits", violations)
 
 
 def validate_budget(budget: pb.Budget, violations: Violations) -> None:
