@@ -83,7 +83,7 @@ class LlmClient:
     def __init__(self, config: LlmConfig, *, on_usage: Callable[[Completion], None] | None = None) -> None:
         self.config = config
         self.on_usage = on_usage
-        # The last auth or credit failure per model, cleared by that model's next success.
+        # The last auth or credit failure per configured role model, cleared by that model's next success.
         self._fatal: dict[str, LlmFatalError] = {}
         self._role_models = frozenset(m for r in config.roles.values() for m in r.models)
         self._semaphore = asyncio.Semaphore(config.concurrency)
@@ -92,13 +92,13 @@ class LlmClient:
     def fatal_error(self) -> LlmFatalError | None:
         """The latest unresolved auth or credit failure of a configured role model (readiness reads this).
 
-        A model a caller named for one request is left out: its bad key says nothing about the service's own
-        models, and nothing would ever call it again to clear the failure.
+        A model a caller named for one request is not tracked: its bad key says nothing about the service's own
+        models, nothing would ever call it again to clear the failure, and the caller already got the error.
         """
-        return next((e for m, e in reversed(self._fatal.items()) if m in self._role_models), None)
+        return next(reversed(self._fatal.values()), None)
 
     def fatal_for(self, model: str) -> LlmFatalError | None:
-        """The unresolved auth or credit failure of `model`, configured or not."""
+        """The unresolved auth or credit failure of configured role model `model`, if any."""
         return self._fatal.get(model)
 
     @property
@@ -250,9 +250,9 @@ class LlmClient:
         if err.model in self._role_models:
             # The alert means this service cannot work; a one-off per-request model's failure went to its caller.
             FATAL.labels(model=err.model).set(1)
-        # Re-inserted at the end, so that fatal_error reports the most recent failure.
-        self._fatal.pop(err.model, None)
-        self._fatal[err.model] = err
+            # Re-inserted at the end, so that fatal_error reports the most recent failure.
+            self._fatal.pop(err.model, None)
+            self._fatal[err.model] = err
         log.error("fatal llm error: generation cannot continue", extra={"model": err.model, "role": err.role,
                                                                          "reason": err.reason})
         raise err from exc
