@@ -5,7 +5,7 @@ generous limit. The executor runs each io test as its own process and all the as
 one process, so T_ref is the reference's CPU time for a check (one run holds every assertion) and the slowest
 test's wall time for io problems (the executor reports per-test wall times only, an upper bound of CPU time).
 
-T is enforced as a CPU-time limit (the executor's RLIMIT_CPU, whole seconds rounded up), with the wall clock only
+T is enforced as a CPU-time limit (the CPU of all the run's processes together), with the wall clock only
 as a backstop at `wall_factor` × T + 1 s: CPU time hardly moves when other work shares the machine, wall time
 does (ancestors.md §6.2), and a correct program must not fail because the host was busy. Passing measurements are
 cached per dataset digest and executor fingerprint (sandbox, runtimes, slots, default limits); a failed one is

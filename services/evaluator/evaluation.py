@@ -212,7 +212,7 @@ class Evaluation:
         counts = [len(o.samples) for o in outcomes]
         configuration = {
             "ks": plan.ks, "time_limit_floor_seconds": plan.floor, "time_limit_factor": plan.factor,
-            "time_limit_enforcement": f"T as CPU time (whole seconds, rounded up, per run); wall-clock backstop "
+            "time_limit_enforcement": f"T as CPU time (all of a run's processes together); wall-clock backstop "
                                       f"{self.config.wall_factor:g} x T + 1 s",
             "limit": request.limit, "task_ids": list(request.task_ids),
             "samples_per_problem": {"min": min(counts, default=0), "max": max(counts, default=0)},
