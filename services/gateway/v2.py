@@ -35,7 +35,7 @@ def _error(status: int, message: str) -> Response:
 
 
 async def generate_question(request: Request) -> Response:
-    """The head of `synthetic:questions`, not removed; only a question whose two answers exist."""
+    """The first listed question whose two answers exist (skipping ones not ready or unusable); nothing is removed."""
     state: GatewayState = request.app.state.gateway
     try:
         head = await state.pool.head_v2()

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import orjson
 import pytest
@@ -33,12 +33,15 @@ class ReplyCutter:
         self.redis_port = redis_port
         self.armed = False
         self.delay = 0.0
-        self.cut = 0
+        self.cut = 0  # replies cut or held so far
         self.server: asyncio.Server | None = None
 
     async def start(self) -> int:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         return int(self.server.sockets[0].getsockname()[1])
+
+    async def count(self) -> int:
+        return self.cut
 
     async def stop(self) -> None:
         assert self.server is not None
@@ -133,15 +136,23 @@ async def test_a_caller_cancelled_while_its_claim_is_adopted_gives_the_qap_back(
     await _warm(pool, handouts)
     await redis.delete(keys.QUEUE, keys.QUESTIONS)
     waiting = asyncio.create_task(handouts.take("grpc:deadline", 5.0))
-    await asyncio.sleep(0.2)  # blocked on the empty queue
-    proxy.armed, proxy.delay = True, 0.5
+    await until(lambda: redis.zcard(keys.WAITERS), 1)  # registered as a waiter: it blocks on the empty queue
+    proxy.armed, proxy.delay = True, 2.0
     body = make_body()
     await redis.rpush(keys.QUEUE, orjson.dumps(body))  # BLMOVE delivers; the adopt's reply is held
-    await asyncio.sleep(0.2)
+    await until(lambda: proxy.count(), 1)
     waiting.cancel()  # the caller's deadline, while the adopt's reply is on its way
     await asyncio.gather(waiting, return_exceptions=True)
-    await asyncio.sleep(0.5)
-    assert proxy.cut == 1
+    await until(lambda: redis.llen(keys.QUEUE), 1)
     assert await redis.zcard(keys.LEASES) == 0 and await redis.llen(keys.DEAD) == 0
     assert [orjson.loads(raw)["responses"][0]["cid"] for raw in await redis.lrange(keys.QUEUE, 0, -1)] == \
         [cids_of(body)[0]]
+
+
+async def until(read: Callable[[], Awaitable[int]], value: int) -> None:
+    """Polls `read` until it gives `value` (5 s at most)."""
+    for _ in range(500):
+        if await read() == value:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"still {await read()}, expected {value}")

@@ -1,4 +1,5 @@
-// Runs one JavaScript job inside the sandbox (process C of services/executor/sandbox/worker.py).
+// Runs one JavaScript job inside the sandbox: the program the run host forks execs node on this file
+// (services/executor/sandbox/worker_program.py, run_node).
 // Reports events on fd 3 as JSON lines, exactly like the Python runner: a syntax error, an uncaught
 // exception of the program, or one result per test case. Node's `vm` is never the boundary here: the
 // OS sandbox around this process is.
