@@ -7,6 +7,8 @@ under the field path `where` names (e.g. "tests" or "jobs[2].tests").
 
 from __future__ import annotations
 
+import ast
+import functools
 import math
 import posixpath
 from collections.abc import Sequence
@@ -24,6 +26,12 @@ DEFAULT_ENTRYPOINTS = {ex.LANGUAGE_PYTHON: "main.py", ex.LANGUAGE_JAVASCRIPT: "m
 Language: TypeAlias = ex.Language.ValueType
 MIB = 1 << 20
 MIN_MEMORY_BYTES = {ex.LANGUAGE_PYTHON: 32 * MIB, ex.LANGUAGE_JAVASCRIPT: 64 * MIB}
+
+
+def check_language(language: Language, where: str, violations: Violations) -> None:
+    """One of the languages the executor runs."""
+    if language not in DEFAULT_ENTRYPOINTS:
+        violations.add(where, "must be LANGUAGE_PYTHON, LANGUAGE_JAVASCRIPT or LANGUAGE_HTML")
 
 
 def check_files(files: Sequence[ex.File], where: str, violations: Violations) -> set[str]:
@@ -105,3 +113,34 @@ def check_browser(options: ex.BrowserOptions, where: str, violations: Violations
             violations.add(f"{at}.selector", "a type step needs a selector")
         elif step.kind == ex.InteractionStep.KIND_WAIT and not 0 <= step.seconds <= 30:
             violations.add(f"{at}.seconds", "must lie in [0, 30]")
+
+
+def check_unit_tests(suite: ex.UnitTestSuite, language: Language, where: str, violations: Violations) -> bool:
+    """Whether a HumanEval-style check is set and usable: Python, naming its function, defining check(candidate)."""
+    if not suite.check_code and not suite.entry_point:
+        return False
+    if language != ex.LANGUAGE_PYTHON:
+        violations.add(where, "HumanEval-style checks are Python; use assertion tests instead")
+    elif not suite.entry_point.isidentifier():
+        violations.add(f"{where}.entry_point", "must be the name of the function under test")
+    elif fault := check_code_fault(suite.check_code):
+        violations.add(f"{where}.check_code", fault)
+    else:
+        return True
+    return False
+
+
+# Benchmarks grade many samples against the same check: parsing it costs ~0.7 ms each time.
+@functools.lru_cache(maxsize=1024)
+def check_code_fault(code: str) -> str:
+    """What is wrong with HumanEval check code, or "": it must parse and define check(candidate)."""
+    try:
+        module = ast.parse(code)
+    except SyntaxError as exc:
+        return f"does not parse: {exc.msg} (line {exc.lineno})"
+    checks = [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "check"]
+    if not checks:
+        return "must define check(candidate)"
+    if len(checks[-1].args.args) != 1:
+        return "check must take exactly one argument (the candidate)"
+    return ""

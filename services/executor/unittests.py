@@ -18,6 +18,8 @@ import ast
 import functools
 from dataclasses import dataclass
 
+from services.common.job_rules import check_code_fault
+
 
 class CheckCodeError(ValueError):
     """check_code cannot be split (it does not parse or has no check function)."""
@@ -91,16 +93,10 @@ def _plain_signature(check: ast.FunctionDef) -> bool:
 @functools.lru_cache(maxsize=1024)
 def split_check(check_code: str, entry_point: str) -> SplitSuite:
     """Returns the setup and the per-assertion cases of a HumanEval check."""
-    try:
-        module = ast.parse(check_code)
-    except SyntaxError as exc:
-        raise CheckCodeError(f"does not parse: {exc.msg} (line {exc.lineno})") from exc
-    checks = [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "check"]
-    if not checks:
-        raise CheckCodeError("must define check(candidate)")
-    check = checks[-1]
-    if len(check.args.args) != 1:
-        raise CheckCodeError("check must take exactly one argument (the candidate)")
+    if fault := check_code_fault(check_code):
+        raise CheckCodeError(fault)
+    module = ast.parse(check_code)
+    check = [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "check"][-1]
     kept = [n for n in module.body if not _calls_check(n)]
     others = [n for n in kept if n is not check]
     cases, names = _split_body(check)

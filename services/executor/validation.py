@@ -11,12 +11,14 @@ from services.common.job_rules import (
     Language,
     check_browser,
     check_files,
+    check_language,
     check_limits,
     check_tests,
+    check_unit_tests,
 )
 from services.executor.config import ExecutorConfig
 from services.executor.programs import Limits
-from services.executor.unittests import CheckCodeError, SplitSuite, split_check
+from services.executor.unittests import SplitSuite, split_check
 from synthmesh.executor.v1 import executor_pb2 as pb
 
 
@@ -43,8 +45,7 @@ def prepare(req: pb.ExecuteRequest, config: ExecutorConfig, violations: Violatio
             where: str = "") -> PreparedJob | None:
     """Validates one job, filling `violations`; returns the prepared job when it is valid."""
     before = len(violations.items)
-    if req.language not in DEFAULT_ENTRYPOINTS:
-        violations.add(f"{where}language", "must be LANGUAGE_PYTHON, LANGUAGE_JAVASCRIPT or LANGUAGE_HTML")
+    check_language(req.language, f"{where}language", violations)
     if not req.files:
         violations.add(f"{where}files", "at least one file is required")
     paths = check_files(req.files, f"{where}files", violations)
@@ -56,16 +57,8 @@ def prepare(req: pb.ExecuteRequest, config: ExecutorConfig, violations: Violatio
     check_tests(req.tests, req.language, f"{where}tests", violations)
     check_browser(req.browser, f"{where}browser", violations)
     split = None
-    if req.unit_tests.check_code or req.unit_tests.entry_point:
-        if req.language != pb.LANGUAGE_PYTHON:
-            violations.add(f"{where}unit_tests", "HumanEval-style checks are Python; use assertion tests instead")
-        elif not req.unit_tests.entry_point.isidentifier():
-            violations.add(f"{where}unit_tests.entry_point", "must be the name of the function under test")
-        else:
-            try:
-                split = split_check(req.unit_tests.check_code, req.unit_tests.entry_point)
-            except CheckCodeError as exc:
-                violations.add(f"{where}unit_tests.check_code", str(exc))
+    if check_unit_tests(req.unit_tests, req.language, f"{where}unit_tests", violations):
+        split = split_check(req.unit_tests.check_code, req.unit_tests.entry_point)
     if len(violations.items) > before:
         return None
     resolved = pb.ExecuteRequest()

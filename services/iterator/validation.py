@@ -9,7 +9,7 @@ import math
 
 from services.common import job_rules as shared
 from services.common.errors import Violations
-from services.iterator import analyzers, job_rules
+from services.iterator import analyzers
 from services.iterator.strategies.llmcoder import MAX_CHOICES
 from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.iterator.v1 import iterator_pb2 as pb
@@ -33,14 +33,13 @@ def validate_problem(problem: pb.Problem, ceilings: ex.Limits | None, violations
 
     `ceilings` are the executor's largest limits (GetInfo), or None when they could not be learnt.
     """
-    if problem.language not in shared.DEFAULT_ENTRYPOINTS:
-        violations.add(f"{where}.language", "must be LANGUAGE_PYTHON, LANGUAGE_JAVASCRIPT or LANGUAGE_HTML")
+    shared.check_language(problem.language, f"{where}.language", violations)
     if not problem.description.strip() and not problem.prompt.strip():
         violations.add(f"{where}.description", "a problem needs a description or a prompt")
     # Public tests (and the split check) go into every search job, hidden tests into the grading job.
     shared.check_tests(problem.public_tests, problem.language, f"{where}.public_tests", violations)
     shared.check_tests(problem.hidden_tests, problem.language, f"{where}.hidden_tests", violations)
-    job_rules.check_unit_tests(problem.unit_tests, problem.language, f"{where}.unit_tests", violations)
+    shared.check_unit_tests(problem.unit_tests, problem.language, f"{where}.unit_tests", violations)
     shared.check_limits(problem.limits, ceilings, problem.language, f"{where}.limits", violations)
 
 
