@@ -40,6 +40,7 @@ from services.cli.stack import (
 from services.common.env import ConfigError, Env
 from services.common.llm_config import LlmConfig
 from services.common.redis_conn import RedisConfig
+from services.common.settings import ServerSettings
 
 START_TIMEOUT = 90.0
 # Beyond a service's drain and grace: its clean-up (sandbox workers, browsers, connections).
@@ -88,10 +89,10 @@ class Stack:
         self.env = env or Env()
         self.redis_config = RedisConfig.from_env(self.env)
         self.llm = LlmConfig.from_env(self.env)
-        drain = self.env.number("DRAIN_SECONDS", 1.0, 0.0, 60.0)
-        grace = self.env.number("GRACE_SECONDS", 10.0, 0.0, 600.0)
+        # The services read the same settings (the gateway's ports are the ones this process does not take).
+        server = ServerSettings.from_env(self.env, "gateway")
         # How long one tier of services may take to stop; the gateway gives gRPC, then HTTP calls the grace.
-        self.stop_timeout = drain + 2 * grace + STOP_MARGIN
+        self.stop_timeout = server.drain_seconds + 2 * server.grace_seconds + STOP_MARGIN
         self.state = StackState()
         self.procs: dict[str, subprocess.Popen[bytes]] = {}
         self.redis: subprocess.Popen[bytes] | None = None

@@ -7,7 +7,7 @@ import contextlib
 import dataclasses
 import os
 import signal
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 
 import pytest
@@ -304,7 +304,7 @@ async def test_a_popup_is_closed_and_cannot_read_later_jobs(one_page: BrowserPoo
     # A popup kept running after its job (only the warm page's scripts were stopped), was served the next job's
     # files from the next job's origin and handed them to a later job; its refused requests failed later jobs.
     result, warm = await run_on(one_page, SPY, settle=0.3)
-    assert warm.context.pages == [warm.page]
+    assert result.outcome == pb.OUTCOME_OK and warm.context.pages == [warm.page], result.message
     victim = "<html><body><script src='app.js'></script></body></html>"
     result, warm = await run_on(one_page, victim, settle=0.5,
                                 files={"app.js": "function secret() { return 'victim-answer-42'; }"})
@@ -368,17 +368,26 @@ def renderers(pool: BrowserPool) -> list[int]:
     return found
 
 
+async def until(condition: Callable[[], bool], seconds: float = 10.0) -> None:
+    """Waits for `condition` (the browser's events arrive asynchronously), failing after `seconds`."""
+    for _ in range(int(seconds / 0.02)):
+        if condition():
+            return
+        await asyncio.sleep(0.02)
+    raise AssertionError("the condition never held")
+
+
 async def test_a_page_whose_renderer_died_while_waiting_is_replaced(capped: BrowserPool) -> None:
     # The memory cap may kill any renderer of the browser, also one whose page waits for its next job; that job
     # must not inherit the dead page. And a browser killed outright is relaunched inside its cgroup.
     assert renderers(capped)
     for pid in renderers(capped):
         os.kill(pid, signal.SIGKILL)
-    await asyncio.sleep(0.5)
+    await until(lambda: all(w.discard or w.page.is_closed() for _, w in list(capped._free._queue)))  # type: ignore[attr-defined]
     result, _ = await run_on(capped, CLEAN)
     assert result.outcome == pb.OUTCOME_OK, result.message
     capped._groups[0].kill_all()
-    await asyncio.sleep(0.5)
+    await until(lambda: not capped._browsers[0].is_connected())
     for _ in range(2):
         result, _ = await run_on(capped, CLEAN)
         assert result.outcome == pb.OUTCOME_OK, result.message

@@ -37,9 +37,15 @@ def browser_groups(browsers: int, memory_bytes: int) -> list[cgroups.SlotGroup]:
     Named after the pool too: two pools of one process (as in tests) must never empty each other's groups.
     """
     version, pool = cgroups.detect(), next(_POOLS)
-    groups = [cgroups.create(version, f"browser-{pool}-{index}") for index in range(browsers)]
-    for group in groups:
-        group.set_limits(memory_bytes, BROWSER_TASKS)
+    groups: list[cgroups.SlotGroup] = []
+    try:
+        for index in range(browsers):
+            groups.append(cgroups.create(version, f"browser-{pool}-{index}"))
+            groups[-1].set_limits(memory_bytes, BROWSER_TASKS)
+    except Exception:  # none is left behind when one cannot be made
+        for group in groups:
+            group.remove()
+        raise
     return groups
 
 
