@@ -93,7 +93,7 @@ class HttpServer:
 
 
 class Maintenance:
-    """Periodically retries kept acknowledgements, sweeps leases and claims, and refreshes the depth gauges."""
+    """Periodically retries acknowledgements, sweeps leases, claims and unusable v2 records, refreshes the gauges."""
 
     def __init__(self, pool: Pool, handouts: HandOuts, period: float) -> None:
         self.pool = pool
@@ -110,6 +110,7 @@ class Maintenance:
         """One maintenance pass; logs only when Redis starts or stops failing, not every period."""
         try:
             await self.handouts.maintain()
+            await self.pool.bury_unusable_v2()
             await self.pool.depth()
         except PoolUnavailable as exc:
             if not self._failing:

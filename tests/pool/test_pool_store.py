@@ -91,6 +91,21 @@ async def test_generate_question_peeks_and_skips_a_head_without_answers(pool: Po
     assert await pool.head_v2() == (early["prompt"], early_id, cids_of(early)[3])
 
 
+async def test_the_sweep_dead_letters_only_v2_records_dojo_could_never_use(pool: Pool, redis: Redis) -> None:
+    waiting, good = make_body(), make_body()
+    waiting_id, _ = await pool.push(waiting, Kind.V2)
+    await redis.delete(keys.answer(waiting_id))  # its answer is not written yet: it must stay
+    garbage = [b"not json", orjson.dumps({"question": "q", "qa_id": "a b", "ans_aug_id": "c"})]
+    await redis.lpush(keys.QUESTIONS, *garbage)  # another writer's records, at the head
+    good_id, _ = await pool.push(good, Kind.V2)
+    assert await pool.bury_unusable_v2() == 2
+    listed = [orjson.loads(raw)["qa_id"] for raw in await redis.lrange(keys.QUESTIONS, 0, -1)]
+    assert listed == [waiting_id, good_id]
+    dead = [orjson.loads(raw) for raw in await redis.lrange(keys.DEAD, 0, -1)]
+    assert {d["raw"].encode() for d in dead} == set(garbage) and {d["reason"] for d in dead} == {"v2_invalid_question"}
+    assert await pool.bury_unusable_v2() == 0
+
+
 async def test_pop_qa_of_another_pairs_trap_answer_id_leaves_that_pair_whole(pool: Pool, redis: Redis) -> None:
     body = make_body()
     qa_id, _ = await pool.push(body, Kind.V2)

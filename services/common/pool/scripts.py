@@ -134,6 +134,14 @@ redis.call('ZREM', KEYS[2], lease)
 if not raw then return 0 end
 """ + _bury(3, 4, 4) + "return 1\n"
 
+# KEYS: questions, dead, stats. ARGV: raw question record, reason, detail, dead_max.
+# A listed v2 record Dojo can never use (not a question record, or ids pop-qa cannot take): that exact element
+# moves to the dead-letter list. Only the maintenance sweep calls this; generate-question never removes.
+BURY_V2 = _NOW + """
+local raw, reason, detail, lease, caller = ARGV[1], ARGV[2], ARGV[3], '', ''
+if redis.call('LREM', KEYS[1], 1, raw) == 0 then return 0 end
+""" + _bury(2, 3, 4) + "return 1\n"
+
 # KEYS: leases, inflight, dead, stats, waiters, queue, expired.
 # ARGV: stale_seconds, dead_max, limit, claim_prefix, expired_keep_seconds.
 # Expired leases: the reply may have reached the caller, so the body is dead-lettered, never re-served

@@ -20,7 +20,7 @@ from services.common.pool.codec import parse_question, v2_records
 from services.common.pool.config import PoolConfig
 from services.common.pool.errors import Duplicate, Rejected, redis_guard
 from services.common.pool.ids import uuid7
-from services.common.pool.metrics import HANDOUTS, POOL_DEPTH, PUSHES, REJECTED_PUSHES
+from services.common.pool.metrics import DEAD_LETTERED, HANDOUTS, POOL_DEPTH, PUSHES, REJECTED_PUSHES
 from services.common.pool.validation import Problem, ranked_cids, reasons, validate_body, validate_v2_ids
 
 log = logging.getLogger(__name__)
@@ -43,7 +43,7 @@ class Scripts:
         self.claim, self.wait, self.adopt = reg(scripts.CLAIM), reg(scripts.WAIT), reg(scripts.ADOPT)
         self.release = reg(scripts.RELEASE)
         self.ack, self.requeue, self.bury = reg(scripts.ACK), reg(scripts.REQUEUE), reg(scripts.BURY)
-        self.sweep = reg(scripts.SWEEP)
+        self.sweep, self.bury_v2 = reg(scripts.SWEEP), reg(scripts.BURY_V2)
         self.push_v1, self.push_v2 = reg(scripts.PUSH_V1), reg(scripts.PUSH_V2)
         self.head_v2, self.pop_v2 = reg(scripts.HEAD_V2), reg(scripts.POP_V2)
 
@@ -185,6 +185,27 @@ class Pool:
                 return question
             start = int(found[1]) + 1
         return None
+
+    async def bury_unusable_v2(self, window: int = 64) -> int:
+        """Dead-letters the records Dojo could never use among the first `window` listed v2 questions; how many.
+
+        A question merely waiting for its answers stays. Another writer may list garbage: skipped by every peek,
+        enough of it would hide the usable questions.
+        """
+        with redis_guard("peek"):
+            raws = await self.redis.lrange(keys.QUESTIONS, 0, window - 1)
+        buried = 0
+        for raw in raws:
+            if parse_question(raw) is not None:
+                continue
+            with redis_guard("bury"):
+                buried += int(await self.scripts.bury_v2(
+                    keys=[keys.QUESTIONS, keys.DEAD, keys.STATS],
+                    args=[raw, "v2_invalid_question", "listed v2 record unusable by Dojo", self.cfg.dead_letter_max]))
+        if buried:
+            DEAD_LETTERED.labels("v2_invalid_question").inc(buried)
+            log.error("dead-lettered unusable v2 records", extra={"count": buried})
+        return buried
 
     async def pop_v2(self, qa_id: str, caller: str) -> str | None:
         """Removes the v2 question `qa_id` and both its answers; the delivery id, or None if it was not listed."""
