@@ -115,15 +115,19 @@ def check_browser(options: ex.BrowserOptions, where: str, violations: Violations
             violations.add(f"{at}.seconds", "must lie in [0, 30]")
 
 
-def check_unit_tests(suite: ex.UnitTestSuite, language: Language, where: str, violations: Violations) -> bool:
-    """Whether a HumanEval-style check is set and usable: Python, naming its function, defining check(candidate)."""
+def check_unit_tests(suite: ex.UnitTestSuite, language: Language, where: str, violations: Violations,
+                     parse: bool = True) -> bool:
+    """Whether a HumanEval-style check is set and usable: Python, naming its function, defining check(candidate).
+
+    `parse=False` leaves the check code itself to a caller that parses it anyway (the executor, which splits it).
+    """
     if not suite.check_code and not suite.entry_point:
         return False
     if language != ex.LANGUAGE_PYTHON:
         violations.add(where, "HumanEval-style checks are Python; use assertion tests instead")
     elif not suite.entry_point.isidentifier():
         violations.add(f"{where}.entry_point", "must be the name of the function under test")
-    elif fault := check_code_fault(suite.check_code):
+    elif parse and (fault := check_code_fault(suite.check_code)):
         violations.add(f"{where}.check_code", fault)
     else:
         return True

@@ -93,11 +93,15 @@ def _plain_signature(check: ast.FunctionDef) -> bool:
 @functools.lru_cache(maxsize=1024)
 def split_check(check_code: str, entry_point: str) -> SplitSuite:
     """Returns the setup and the per-assertion cases of a HumanEval check."""
-    if fault := check_code_fault(check_code):
-        raise CheckCodeError(fault)
-    module = ast.parse(check_code)
-    check = [n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "check"][-1]
-    kept = [n for n in module.body if not _calls_check(n)]
+    try:
+        body = ast.parse(check_code).body
+    except SyntaxError:
+        body = []
+    checks = [n for n in body if isinstance(n, ast.FunctionDef) and n.name == "check"]
+    if not checks or len(checks[-1].args.args) != 1:
+        raise CheckCodeError(check_code_fault(check_code))  # says which shared rule it breaks
+    check = checks[-1]
+    kept = [n for n in body if not _calls_check(n)]
     others = [n for n in kept if n is not check]
     cases, names = _split_body(check)
     if _plain_signature(check) and not _uses_check(others) and all(_compiles(c) for c in cases):

@@ -18,7 +18,7 @@ from services.common.job_rules import (
 )
 from services.executor.config import ExecutorConfig
 from services.executor.programs import Limits
-from services.executor.unittests import SplitSuite, split_check
+from services.executor.unittests import CheckCodeError, SplitSuite, split_check
 from synthmesh.executor.v1 import executor_pb2 as pb
 
 
@@ -57,8 +57,11 @@ def prepare(req: pb.ExecuteRequest, config: ExecutorConfig, violations: Violatio
     check_tests(req.tests, req.language, f"{where}tests", violations)
     check_browser(req.browser, f"{where}browser", violations)
     split = None
-    if check_unit_tests(req.unit_tests, req.language, f"{where}unit_tests", violations):
-        split = split_check(req.unit_tests.check_code, req.unit_tests.entry_point)
+    if check_unit_tests(req.unit_tests, req.language, f"{where}unit_tests", violations, parse=False):
+        try:  # the split parses the check once (cached per check code) and names what is wrong with it
+            split = split_check(req.unit_tests.check_code, req.unit_tests.entry_point)
+        except CheckCodeError as exc:
+            violations.add(f"{where}unit_tests.check_code", str(exc))
     if len(violations.items) > before:
         return None
     resolved = pb.ExecuteRequest()
