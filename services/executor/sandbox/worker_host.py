@@ -137,14 +137,22 @@ def wipe(path):
     if not os.path.isdir(path) or os.path.islink(path):
         os.unlink(path)
         return
+    try:
+        shutil.rmtree(path)
+    except OSError:  # a folder the program locked: open every folder up, then remove what is left
+        unlock(path)
+        shutil.rmtree(path)
+
+
+def unlock(path):
+    """Makes every folder of a tree accessible to its owner; links are never followed or changed."""
     os.chmod(path, 0o700)
-    # Top-down: each folder is made accessible before the walk lists it. Links are never followed or changed.
+    # Top-down: each folder is made accessible before the walk lists it.
     for top, dirs, _ in os.walk(path):
         for name in dirs:
             folder = os.path.join(top, name)
             if not os.path.islink(folder):
                 os.chmod(folder, 0o700)
-    shutil.rmtree(path)
 
 
 def kill_others():
