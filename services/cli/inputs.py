@@ -1,0 +1,44 @@
+"""What the CLI's commands share about their inputs and outputs: files read, files to write, RPC errors.
+
+Every command turns a bad input into one line naming the file and the reason, and exit code 2, before it calls a
+service; these helpers give the same wording everywhere.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import grpc
+
+from services.common.errors import field_violations
+
+
+class UsageError(ValueError):
+    """The command line or an input file is wrong; the message says how."""
+
+
+def read_text(path: Path) -> str:
+    """A UTF-8 input file's text; UsageError saying why when it cannot be read."""
+    try:
+        return path.read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise UsageError(f"{path}: no such file") from None
+    except IsADirectoryError:
+        raise UsageError(f"{path}: is a folder, not a file") from None
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{path}: not UTF-8 text (byte {exc.start})") from None
+    except OSError as exc:
+        raise UsageError(f"{path}: {exc.strerror or exc}") from None
+
+
+def check_writable(path: Path) -> None:
+    """Raises UsageError before any work is done when `path` cannot be created (its folder is missing)."""
+    if not path.parent.is_dir():
+        raise UsageError(f"{path}: folder {path.parent} does not exist")
+
+
+def rpc_failure(exc: grpc.RpcError) -> str:
+    """`CODE: details` of a failed call, with each invalid field named when the service listed them."""
+    violations = field_violations(exc)  # type: ignore[arg-type]
+    details = "; ".join(f"{field}: {why}" for field, why in violations) or exc.details()
+    return f"{exc.code().name}: {details}"
