@@ -20,7 +20,7 @@ from services.iterator.config import IteratorConfig
 from services.iterator.context import Budget, RunContext
 from services.iterator.job_rules import check_files
 from services.iterator.runner import STRATEGIES, execute, options_for
-from services.iterator.validation import validate_budget, validate_options, validate_problem
+from services.iterator.validation import validate_budget, validate_options, validate_problem, validate_strategy
 from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.executor.v1 import executor_pb2_grpc
 from synthmesh.iterator.v1 import iterator_pb2 as pb
@@ -120,14 +120,7 @@ class IteratorServicer(iterator_pb2_grpc.IteratorServiceServicer):
         violations = Violations()
         validate_problem(request.problem, await self._max_limits(request.problem.limits), violations)
         validate_budget(request.budget, violations)
-        if request.strategy not in STRATEGIES:
-            violations.add("strategy", "must be one of STRATEGY_REWOO, SEIDR, ALPHACODIUM, LLMCODER, DIRECT")
-        elif request.strategy == pb.STRATEGY_LLMCODER and request.problem.language != ex.LANGUAGE_PYTHON:
-            violations.add("problem.language", "LLMcoder's analysers (mypy, jedi) are Python only")
-        option = request.WhichOneof("options")
-        if option and request.strategy in STRATEGIES and option != STRATEGIES[request.strategy][2]:
-            violations.add(option, f"options for {option} given with strategy "
-                                   f"{pb.Strategy.Name(request.strategy)}")
+        validate_strategy(request.strategy, request.problem.language, request.WhichOneof("options"), violations)
         validate_options(request, violations)
         if violations:
             await abort_invalid(context, violations, "invalid SolveRequest")
@@ -149,8 +142,7 @@ class IteratorServicer(iterator_pb2_grpc.IteratorServiceServicer):
         if request.HasField("browser"):
             check_browser(request.browser, "browser", violations)
         strategy = request.strategy or pb.STRATEGY_SEIDR
-        if strategy not in STRATEGIES:
-            violations.add("strategy", "unknown strategy")
+        validate_strategy(strategy, request.problem.language, None, violations)
         if violations:
             await abort_invalid(context, violations, "invalid RepairRequest")
         await self._admit(context)

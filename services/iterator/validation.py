@@ -10,6 +10,7 @@ import math
 from services.common import job_rules as shared
 from services.common.errors import Violations
 from services.iterator import analyzers
+from services.iterator.runner import STRATEGIES
 from services.iterator.strategies.llmcoder import MAX_CHOICES
 from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.iterator.v1 import iterator_pb2 as pb
@@ -51,6 +52,19 @@ def validate_budget(budget: pb.Budget, violations: Violations) -> None:
             violations.add(f"budget.{name}", "must not be negative")
         elif not math.isfinite(value):
             violations.add(f"budget.{name}", "must be a finite number")
+
+
+def validate_strategy(strategy: pb.Strategy.ValueType, language: ex.Language.ValueType, options: str | None,
+                      violations: Violations) -> None:
+    """The strategy is known, fits the problem's language, and `options` (a oneof's field name) belongs to it."""
+    if strategy not in STRATEGIES:
+        names = ", ".join(f"STRATEGY_{name.upper()}" for name, _, _ in STRATEGIES.values())
+        violations.add("strategy", f"must be one of {names}")
+        return
+    if strategy == pb.STRATEGY_LLMCODER and language != ex.LANGUAGE_PYTHON:
+        violations.add("problem.language", "LLMcoder's analysers (mypy, jedi) are Python only")
+    if options and options != STRATEGIES[strategy][2]:
+        violations.add(options, f"options for {options} given with strategy {pb.Strategy.Name(strategy)}")
 
 
 def validate_options(request: pb.SolveRequest, violations: Violations) -> None:

@@ -112,3 +112,19 @@ async def test_bad_repairs_are_refused(iterator: Iterator) -> None:
     assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
     assert {f for f, _ in field_violations(caught.value)} == {
         "problem.public_tests", "files[0].path", "files", "browser.settle_seconds"}
+
+
+@pytest.mark.parametrize(("strategy", "fields"), [
+    (pb.STRATEGY_LLMCODER, {"problem.language"}),  # mypy and jedi over JavaScript: scores that mean nothing
+    (99, {"strategy"}),
+])
+async def test_repairs_with_a_strategy_that_cannot_run_are_refused(iterator: Iterator, strategy: int,
+                                                                   fields: set[str]) -> None:
+    problem = pb.Problem(description="Print the sum of two numbers.", language=ex.LANGUAGE_JAVASCRIPT)
+    request = pb.RepairRequest(problem=problem, strategy=strategy,  # type: ignore[arg-type]
+                               files=[ex.File(path="main.js", content="console.log(1 +);")])
+    with pytest.raises(grpc.aio.AioRpcError) as caught:
+        async for _ in iterator.stub.Repair(request):
+            pass
+    assert caught.value.code() == grpc.StatusCode.INVALID_ARGUMENT
+    assert {f for f, _ in field_violations(caught.value)} == fields
