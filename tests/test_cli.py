@@ -77,10 +77,11 @@ def test_a_child_started_through_dies_with_parent_does_not_outlive_a_killed_pare
     assert parent.stdout is not None
     child = int(parent.stdout.readline())
     # setpriv arms the death signal just before it execs the command: kill the parent only after that.
-    for _ in range(100):
-        with open(f"/proc/{child}/comm") as f:
-            if f.read().strip() == "sleep":
-                break
+    deadline = time.monotonic() + 30
+    while Path(f"/proc/{child}/comm").read_text().strip() != "sleep":
+        if time.monotonic() > deadline:
+            parent.kill()
+            pytest.fail("the child never exec'd its command")
         time.sleep(0.02)
     parent.kill()
     parent.wait(5)

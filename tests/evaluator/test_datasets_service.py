@@ -46,7 +46,8 @@ async def test_codecontests_calibrated_limits_cache_and_report(evaluator: Evalua
     _, first = await evaluator.evaluate(request)
     by_task = {p.task_id: p for p in first.problems}
     slow = by_task["1000_C. Slow Square"]
-    # The reference sleeps 0.3 s per test: T = max(0.5, 4 x T_ref) is about 1.2 s; the quick ones get the floor.
+    # The reference sleeps 0.3 s in each of its two tests: T_ref is the slowest test, not their sum (≥ 0.6 s),
+    # and T = max(0.5, 4 x T_ref) is about 1.2 s; the quick ones get the floor.
     assert 0.29 <= slow.reference_seconds < 0.6 and slow.time_limit_seconds == 4 * slow.reference_seconds
     quick = by_task["1000_A. Sum of Two"]
     # T = max(floor, 4 x T_ref); on a loaded host even a trivial reference may take long enough to pass the floor.
