@@ -74,6 +74,7 @@ class RunContext:
     executions: int = 0
     calls_started: int = 0
     reserved_tokens: int = 0
+    budget_reported: bool = False
     best: Candidate | None = None
     started: float = field(default_factory=time.monotonic)
 
@@ -100,7 +101,10 @@ class RunContext:
         elif program and self.programs >= b.max_programs:
             reason = f"{b.max_programs} programs"
         if reason:
-            self.emit("budget", f"budget exhausted: {reason}")
+            # Concurrent calls of one batch all hit the limit; the run's log says so once.
+            if not self.budget_reported:
+                self.budget_reported = True
+                self.emit("budget", f"budget exhausted: {reason}")
             raise BudgetExhausted(reason)
         if llm_call:
             # Counted when the call starts, so concurrent calls of one batch cannot overshoot the limit.

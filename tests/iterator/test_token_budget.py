@@ -34,3 +34,14 @@ async def test_concurrent_calls_share_the_budget(iterator: Iterator, offline_mod
     events, result = await solve(iterator, request)
     assert result.stop_reason == pb.STOP_REASON_BUDGET and result.usage.llm_calls >= 2
     assert spent(result) <= 6000, [e.message for e in events if e.kind == "budget"]
+
+
+async def test_a_batch_hitting_the_call_limit_logs_the_budget_once(iterator: Iterator,
+                                                                   offline_model: OfflineModel) -> None:
+    # Eight drafts start at once against a limit of three: five calls find the budget spent at the same moment.
+    model = await offline_model.script("calls-once", [LONG_WRONG] * 8)
+    request = pb.SolveRequest(problem=ADD, strategy=pb.STRATEGY_SEIDR, model=model,
+                              budget=pb.Budget(max_llm_calls=3), seidr=pb.SeidrOptions(branching_factor=8))
+    events, result = await solve(iterator, request)
+    assert result.stop_reason == pb.STOP_REASON_BUDGET
+    assert [e.message for e in events if e.kind == "budget"] == ["budget exhausted: 3 LLM calls"]
