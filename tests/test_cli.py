@@ -64,6 +64,16 @@ def test_exec_against_a_running_executor(tmp_path: Path) -> None:
         assert failed.returncode == 1 and "ZeroDivisionError" in failed.stdout
         bad = subprocess.run([*cli, "--tests", str(stdin)], capture_output=True, text=True, cwd=ROOT)
         assert bad.returncode == 2 and "not ExecuteRequest JSON" in bad.stdout
+        # A folder with no stack state: status probes the addresses it is given (the others lead nowhere).
+        nowhere = f"127.0.0.1:{free_port()}"
+        others = [arg for name in ("gateway", "iterator", "generator", "evaluator") for arg in (f"--{name}", nowhere)]
+        status = subprocess.run([sys.executable, "-m", "services.cli", "status", "--executor", f"127.0.0.1:{port}",
+                                 *others, "--json"], capture_output=True, text=True, cwd=tmp_path,
+                                env={**os.environ, "PYTHONPATH": str(ROOT)})
+        report = json.loads(status.stdout)
+        assert status.returncode == 1 and report["addresses"] == "defaults" and not report["healthy"]
+        assert report["services"]["executor"]["grpc"] == f"127.0.0.1:{port} SERVING"
+        assert report["services"]["gateway"]["grpc"] == f"{nowhere} UNREACHABLE"
     finally:
         stop(proc)
 
