@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import orjson
@@ -13,6 +14,29 @@ from services.common.pool import keys
 from services.common.pool.handout import HandOuts
 from services.common.pool.store import Kind, Pool
 from tests.qaps import cids_of, make_body
+
+# A wait the tests never sit out: a caller back within WOKEN_WITHIN was woken by a push or an interrupt, not by
+# the end of its wait.
+LONG_WAIT = 10.0
+WOKEN_WITHIN = 5.0
+
+
+async def _until(read: Callable[[], Awaitable[int]], value: int, seconds: float = 10.0) -> None:
+    """Polls `read` until it gives `value`; fails after `seconds`."""
+    deadline = time.monotonic() + seconds
+    while (got := await read()) != value:
+        assert time.monotonic() < deadline, f"still {got} after {seconds} s, expected {value}"
+        await asyncio.sleep(0.01)
+
+
+async def _blocked_clients(redis: Redis) -> int:
+    return int((await redis.info("clients"))["blocked_clients"])
+
+
+async def _until_waiting(redis: Redis, waiters: int, blocked_before: int) -> None:
+    """Waits until `waiters` callers are registered as waiters and their BLMOVEs block in Redis."""
+    await _until(lambda: redis.zcard(keys.WAITERS), waiters)
+    await _until(lambda: _blocked_clients(redis), blocked_before + waiters)
 
 
 async def _fill(pool: Pool, n: int) -> list[list[str]]:
@@ -120,41 +144,51 @@ async def test_a_repeated_acknowledgement_is_logged_once(handouts: HandOuts, poo
     assert (await pool.stats(0)).counters["handed_out_v1"] == 1
 
 
-async def test_a_qap_pushed_during_a_wait_wakes_exactly_one_waiter(handouts: HandOuts, pool: Pool) -> None:
-    waiters = [asyncio.create_task(handouts.take(f"w{i}", 1.0)) for i in range(5)]
-    await asyncio.sleep(0.1)
+async def test_a_qap_pushed_during_a_wait_wakes_exactly_one_waiter(handouts: HandOuts, pool: Pool,
+                                                                   redis: Redis) -> None:
+    stop = asyncio.Event()  # ends the other waits once one caller was served
+    blocked_before = await _blocked_clients(redis)
+    waiters = [asyncio.create_task(handouts.take(f"w{i}", LONG_WAIT, stop.wait)) for i in range(5)]
+    await _until_waiting(redis, 5, blocked_before)
     [cids] = await _fill(pool, 1)
     started = time.monotonic()
+    done, _ = await asyncio.wait(waiters, timeout=LONG_WAIT + 5, return_when=asyncio.FIRST_COMPLETED)
+    woken_after = time.monotonic() - started
+    stop.set()
     results = await asyncio.gather(*waiters)
     served = [r for r in results if r is not None]
     assert len(served) == 1 and list(served[0].cids) == cids
-    assert time.monotonic() - started < 1.5
+    assert woken_after < WOKEN_WITHIN  # the push woke it, not the end of its wait
+    assert [t.result() for t in done] == served  # and no other waiter before the stop
+    assert await redis.llen(keys.QUEUE) == 0 and await redis.zcard(keys.LEASES) == 1
 
 
 async def test_an_empty_wait_ends_after_the_limit(handouts: HandOuts, redis: Redis) -> None:
     started = time.monotonic()
     assert await handouts.take("w", 0.3) is None
-    assert 0.25 <= time.monotonic() - started < 1.5
+    assert 0.25 <= time.monotonic() - started < 10.0
     assert await redis.zcard(keys.WAITERS) == 0
 
 
-async def test_an_interrupted_wait_returns_at_once(handouts: HandOuts) -> None:
+async def test_an_interrupted_wait_returns_at_once(handouts: HandOuts, redis: Redis) -> None:
     stop = asyncio.Event()
-    task = asyncio.create_task(handouts.take("w", 5.0, stop.wait))
-    await asyncio.sleep(0.1)
+    blocked_before = await _blocked_clients(redis)
+    task = asyncio.create_task(handouts.take("w", LONG_WAIT, stop.wait))
+    await _until_waiting(redis, 1, blocked_before)
     started = time.monotonic()
     stop.set()
     assert await task is None
-    assert time.monotonic() - started < 1.0
+    assert time.monotonic() - started < WOKEN_WITHIN  # the interrupt ended it, not the end of its wait
 
 
 async def test_a_cancelled_waiter_loses_nothing(handouts: HandOuts, pool: Pool, redis: Redis) -> None:
-    task = asyncio.create_task(handouts.take("w", 5.0))
-    await asyncio.sleep(0.1)
+    blocked_before = await _blocked_clients(redis)
+    task = asyncio.create_task(handouts.take("w", LONG_WAIT))
+    await _until_waiting(redis, 1, blocked_before)  # cancelled while its BLMOVE blocks in Redis
     task.cancel()
     await asyncio.gather(task, return_exceptions=True)
     [cids] = await _fill(pool, 1)
-    await asyncio.sleep(0.05)
+    # Redis hands a pushed item to a still-blocked BLMOVE while it runs the push: nothing can steal it after this.
     claim = await handouts.take("next", 0)
     assert claim is not None and list(claim.cids) == cids
 
