@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -52,7 +53,14 @@ async def offline_model() -> AsyncIterator[OfflineModel]:
     """The project's OpenAI-compatible offline model server, served by uvicorn in this event loop."""
     server = uvicorn.Server(uvicorn.Config(create_app(), host="127.0.0.1", port=0, log_level="warning"))
     task = asyncio.create_task(server.serve())
+    deadline = time.monotonic() + 30
     while not server.started:
+        if task.done():
+            failure = None if task.cancelled() else task.exception()
+            raise RuntimeError(f"the offline model server stopped before it started: {failure!r}") from failure
+        if time.monotonic() > deadline:
+            task.cancel()
+            raise RuntimeError("the offline model server did not start within 30 s")
         await asyncio.sleep(0.01)
     port = server.servers[0].sockets[0].getsockname()[1]
     url = f"http://127.0.0.1:{port}"

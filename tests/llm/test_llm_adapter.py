@@ -72,14 +72,16 @@ async def test_fault_by_model_name_counts_requests(llm: LlmClient, offline_serve
 
 
 async def test_slow_reply_times_out_and_is_retried(llm: LlmClient, offline_server: OfflineServer) -> None:
-    offline_server.fault("delay", count=None, seconds=2)
+    # Every attempt is held far beyond its timeout, so a short one keeps this half quick without racing the reply.
+    offline_server.fault("delay", count=None, seconds=10)
     with pytest.raises(LlmError) as caught:
         await llm.complete("question", HELLO, timeout=0.3)
     assert caught.value.reason == "llm_timeout"
     assert len(offline_server.requests()) == 3
     offline_server.admin("reset", {})
-    offline_server.fault("delay", count=1, seconds=2)
-    completion = await llm.complete("question", HELLO, timeout=0.3)
+    # Here the retry is not delayed and must go through litellm within the timeout: room for a loaded machine.
+    offline_server.fault("delay", count=1, seconds=10)
+    completion = await llm.complete("question", HELLO, timeout=3)
     assert completion.attempts == 2
     # The abandoned request is still waiting out its delay: the log must not show it answered.
     assert [r.get("status") for r in offline_server.requests()] == [None, 200]
@@ -221,10 +223,10 @@ async def test_connection_refused_is_a_retryable_connection_error(offline_server
 async def test_latency_by_model_name_and_by_admin_setting(llm: LlmClient, offline_server: OfflineServer) -> None:
     slow = await llm.complete("question", HELLO, model="openai/synthmesh-offline-latency-250")
     assert slow.seconds >= 0.25
-    offline_server.admin("config", {"latency_ms": 200})
-    assert (await llm.complete("question", HELLO)).seconds >= 0.2
+    offline_server.admin("config", {"latency_ms": 3000})
+    assert (await llm.complete("question", HELLO)).seconds >= 3.0
     offline_server.admin("reset", {})
-    assert (await llm.complete("question", HELLO)).seconds < 0.2
+    assert (await llm.complete("question", HELLO)).seconds < 2.5  # the 3 s latency is gone
 
 
 async def test_token_counts_are_words_times_1_3(llm: LlmClient) -> None:

@@ -11,6 +11,7 @@ import asyncio
 import contextlib
 import gc
 import threading
+import time
 import warnings
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
@@ -42,6 +43,17 @@ class HeldResults(ThreadPoolExecutor):
         return super().submit(held)
 
 
+async def until_prepared(preparer: HeldResults, call: asyncio.Task[Any], seconds: float = 30.0) -> None:
+    """Waits until the call's request was built in the preparer's thread; fails if the call ended or never got there."""
+    deadline = time.monotonic() + seconds
+    while not preparer.ran.is_set():
+        if call.done():
+            outcome = "cancelled" if call.cancelled() else call.exception() or "returned"
+            raise AssertionError(f"the call ended ({outcome!r}) before its request was prepared in the executor")
+        assert time.monotonic() < deadline, f"the call's request was not prepared within {seconds} s"
+        await asyncio.sleep(0.005)
+
+
 async def cancel_while_preparing(server: OfflineServer, silenced: bool) -> list[str]:
     """Cancels one call during litellm's thread hop; returns the warnings raised until the thread is done."""
     loop = asyncio.get_running_loop()
@@ -56,8 +68,11 @@ async def cancel_while_preparing(server: OfflineServer, silenced: bool) -> list[
         if silenced:
             ignore_unstarted_calls()
         call = asyncio.create_task(llm.complete("question", HELLO))
-        while not preparer.ran.is_set():  # the request is prepared; its coroutine is not yet handed back
-            await asyncio.sleep(0.005)
+        try:
+            await until_prepared(preparer, call)  # the request is prepared; its coroutine is not yet handed back
+        except BaseException:
+            preparer.release.set()  # or the loop's default executor never shuts down
+            raise
         call.cancel()
         with contextlib.suppress(asyncio.CancelledError):
             await call
