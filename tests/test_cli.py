@@ -129,12 +129,15 @@ def cli_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
                             "latin1.json: not UTF-8"),
         "screenshot folder missing": (["exec", str(tmp / "page.html"), "--screenshot", str(tmp / "nodir" / "x.png"),
                                        "--executor", nowhere], "nodir does not exist"),
+        "program is a folder": (["exec", str(tmp / "folder.json"), "--executor", nowhere], "folder.json: is a folder"),
+        "screenshot of a program": (["exec", str(tmp / "p.py"), "--screenshot", str(tmp / "x.png"), "--executor",
+                                     nowhere], "x.png: --screenshot works for HTML pages only"),
         "problem missing": (["solve", str(tmp / "nope.json"), "--iterator", nowhere], "nope.json: no such file"),
         "problem is a folder": (["solve", str(tmp / "folder.json"), "--iterator", nowhere],
                                 "folder.json: is a folder"),
         "problem not utf-8": (["solve", str(tmp / "latin1.json"), "--iterator", nowhere], "latin1.json: not UTF-8"),
         "problem not json": (["solve", str(tmp / "broken.json"), "--iterator", nowhere],
-                             "broken.json: not Problem JSON"),
+                             "broken.json: not JSON"),
         "out folder missing": (["solve", str(tmp / "problem.json"), "--out", str(tmp / "nodir" / "best.py"),
                                 "--iterator", nowhere], "nodir does not exist"),
         "samples missing": (["eval", "humaneval", "--samples", str(tmp / "nope.jsonl"), "--evaluator", nowhere],
@@ -145,7 +148,8 @@ def cli_inputs(tmp: Path) -> dict[str, tuple[list[str], str]]:
 
 
 @pytest.mark.parametrize("case", ["stdin missing", "program not utf-8", "tests not utf-8",
-                                  "screenshot folder missing", "problem missing", "problem is a folder",
+                                  "screenshot folder missing", "program is a folder", "screenshot of a program",
+                                  "problem missing", "problem is a folder",
                                   "problem not utf-8", "problem not json", "out folder missing", "samples missing",
                                   "samples not utf-8"])
 def test_bad_inputs_are_one_line_and_exit_2(tmp_path: Path, capsys: pytest.CaptureFixture[str], case: str) -> None:
@@ -222,3 +226,16 @@ def test_services_stop_after_every_service_that_calls_them() -> None:
     started = [s.name for s in SERVICES]
     assert stop_tiers(started) == [["generator", "evaluator"], ["gateway", "iterator"], ["offline_llm", "executor"]]
     assert stop_tiers(["executor", "iterator"]) == [["iterator"], ["executor"]]
+
+
+@pytest.mark.parametrize(("command", "flag"), [("exec", "--executor"), ("gen", "--generator"),
+                                               ("solve", "--iterator"), ("eval", "--evaluator")])
+def test_a_service_nobody_runs_is_one_line_with_the_way_out(tmp_path: Path, capsys: pytest.CaptureFixture[str],
+                                                            command: str, flag: str) -> None:
+    (tmp_path / "p.py").write_text("print(1)")
+    inputs = {"exec": [str(tmp_path / "p.py")], "gen": [], "solve": [str(ROOT / "examples" / "add.problem.json")],
+              "eval": ["humaneval", "--canonical"]}
+    assert main([command, *inputs[command], flag, f"127.0.0.1:{free_port()}"]) == 2
+    lines = capsys.readouterr().out.strip().splitlines()
+    assert lines[-1].startswith(f"synthmesh {command}: UNAVAILABLE") and "synthmesh up" in lines[-1], lines
+    assert flag in lines[-1]

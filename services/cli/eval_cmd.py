@@ -108,7 +108,7 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def run(args: argparse.Namespace) -> int:
-    """Exit code 0 when the report arrived, 2 for usage and request errors, 1 when the evaluation failed."""
+    """Exit code 0 when the report arrived, 2 for usage and request errors or no evaluator, 1 when it failed."""
     try:
         request = build_request(args)
     except UsageError as exc:
@@ -123,9 +123,9 @@ def run(args: argparse.Namespace) -> int:
             report = stream_with_progress(stub.Evaluate(request, timeout=args.timeout), request.dataset)
         except grpc.RpcError as exc:
             hint = " (pass --allow-code-execution)" if exc.code() == grpc.StatusCode.FAILED_PRECONDITION else ""
-            print(f"synthmesh eval: {rpc_failure(exc)}{hint}")
-            code: int = 2 if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT,
-                                            grpc.StatusCode.FAILED_PRECONDITION) else 1
+            print(f"synthmesh eval: {rpc_failure(exc, '--evaluator')}{hint}")
+            code: int = 2 if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION,
+                                            grpc.StatusCode.UNAVAILABLE) else 1
             return code
     if args.json:
         print(json.dumps(json_format.MessageToDict(report, preserving_proto_field_name=True), indent=2))

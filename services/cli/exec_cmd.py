@@ -27,8 +27,7 @@ def build_request(path: Path, language: str | None, stdin: Path | None, tests: P
     `--tests` holds ExecuteRequest fields as JSON (tests, unit_tests, limits, browser), for example
     {"tests": [{"io": {"stdin": "1 2", "expectedStdout": "3"}}]}.
     """
-    if not path.is_file():
-        raise UsageError(f"{path}: no such file")
+    content = read_text(path)
     request = pb.ExecuteRequest()
     if tests:
         try:
@@ -39,7 +38,7 @@ def build_request(path: Path, language: str | None, stdin: Path | None, tests: P
     if request.language == pb.LANGUAGE_UNSPECIFIED:
         raise UsageError(f"{path}: cannot tell the language from the extension; pass --language")
     del request.files[:]
-    request.files.append(pb.File(path=path.name, content=read_text(path)))
+    request.files.append(pb.File(path=path.name, content=content))
     request.entrypoint = path.name
     if stdin:
         request.stdin = read_text(stdin)
@@ -92,6 +91,8 @@ def execute(path: Path, address: str, language: str | None, stdin: Path | None, 
     try:
         request = build_request(path, language, stdin, tests)
         if screenshot:
+            if request.language != pb.LANGUAGE_HTML:
+                raise UsageError(f"{screenshot}: --screenshot works for HTML pages only")
             check_writable(screenshot)
     except UsageError as exc:
         print(f"synthmesh exec: {exc}")
@@ -102,7 +103,7 @@ def execute(path: Path, address: str, language: str | None, stdin: Path | None, 
         try:
             result = executor_pb2_grpc.ExecutorServiceStub(chan).Execute(request, timeout=300)
         except grpc.RpcError as exc:
-            print(f"synthmesh exec: {rpc_failure(exc)}")
+            print(f"synthmesh exec: {rpc_failure(exc, '--executor')}")
             return 2
     if as_json:
         data = json_format.MessageToDict(result, preserving_proto_field_name=True)

@@ -13,6 +13,7 @@ import grpc
 from google.protobuf import json_format
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
+from services.cli.inputs import rpc_failure
 from services.common.clients import channel
 from services.common.settings import DEFAULT_PORTS
 from synthmesh.generator.v1 import generator_pb2 as pb
@@ -65,7 +66,7 @@ async def _run(args: argparse.Namespace) -> int:
                 try:
                     reply = await stub.GenerateQap(request, timeout=3600)
                 except grpc.aio.AioRpcError as exc:
-                    failures.append(f"{exc.code().name}: {exc.details()}")
+                    failures.append(rpc_failure(exc, "--generator"))
                     return
                 finally:
                     progress.advance(task)

@@ -37,8 +37,14 @@ def check_writable(path: Path) -> None:
         raise UsageError(f"{path}: folder {path.parent} does not exist")
 
 
-def rpc_failure(exc: grpc.RpcError) -> str:
-    """`CODE: details` of a failed call, with each invalid field named when the service listed them."""
+def rpc_failure(exc: grpc.RpcError, flag: str) -> str:
+    """`CODE: details` of a failed call, with each invalid field named when the service listed them.
+
+    A service that cannot be reached at all gets a hint: start the stack, or name its address with `flag`.
+    """
     violations = field_violations(exc)  # type: ignore[arg-type]
     details = "; ".join(f"{field}: {why}" for field, why in violations) or exc.details()
-    return f"{exc.code().name}: {details}"
+    hint = ""
+    if exc.code() == grpc.StatusCode.UNAVAILABLE and "failed to connect" in (exc.details() or "").lower():
+        hint = f" (is the stack running? start it with `synthmesh up`, or give the service's address with {flag})"
+    return f"{exc.code().name}: {details}{hint}"

@@ -19,6 +19,7 @@ from synthmesh.iterator.v1 import iterator_pb2_grpc
 
 STRATEGIES = {"seidr": pb.STRATEGY_SEIDR, "alphacodium": pb.STRATEGY_ALPHACODIUM, "llmcoder": pb.STRATEGY_LLMCODER,
               "rewoo": pb.STRATEGY_REWOO, "direct": pb.STRATEGY_DIRECT}
+LANGUAGES = {"python": "LANGUAGE_PYTHON", "javascript": "LANGUAGE_JAVASCRIPT", "html": "LANGUAGE_HTML"}
 COLOURS = {"candidate": "cyan", "feedback": "yellow", "revert": "red", "backtrack": "magenta", "budget": "red",
            "plan": "green", "step": "green", "selection": "blue"}
 
@@ -42,12 +43,21 @@ def add_parser(sub: Any) -> argparse.ArgumentParser:
 
 
 def load_problem(path: Path) -> pb.Problem:
-    """Reads a Problem from JSON (proto JSON field names, e.g. "publicTests" or "public_tests")."""
+    """Reads a Problem from JSON (proto JSON field names, e.g. "publicTests" or "public_tests").
+
+    `language` may also be given as exec's `--language` names it ("python", "javascript", "html").
+    """
+    try:
+        data = json.loads(read_text(path))
+    except ValueError as exc:
+        raise UsageError(f"{path}: not JSON: {exc}") from None
+    if isinstance(data, dict) and isinstance(data.get("language"), str):
+        data["language"] = LANGUAGES.get(data["language"].lower(), data["language"])
     problem = pb.Problem()
     try:
-        json_format.Parse(read_text(path), problem)
+        json_format.ParseDict(data, problem)
     except json_format.ParseError as exc:
-        raise UsageError(f"{path}: not Problem JSON: {exc}") from exc
+        raise UsageError(f"{path}: not Problem JSON: {exc} (languages: {', '.join(LANGUAGES)})") from None
     return problem
 
 
@@ -76,7 +86,7 @@ def run(args: argparse.Namespace) -> int:
                     show(console, item.event, args.json)
                     status.update(f"{args.strategy}: {item.event.elapsed_seconds:.1f} s, last: {item.event.kind}")
         except grpc.RpcError as exc:
-            console.print(f"synthmesh solve: {rpc_failure(exc)}", markup=False, soft_wrap=True)
+            console.print(f"synthmesh solve: {rpc_failure(exc, '--iterator')}", markup=False, soft_wrap=True)
             return 2
     if result is None:
         console.print("synthmesh solve: the iterator ended the stream without a result", markup=False)

@@ -7,12 +7,10 @@ import json
 import sys
 from pathlib import Path
 
-from google.protobuf import json_format
-
 from tests.procs import ROOT
 
 from .conftest import Iterator, OfflineModel
-from .test_strategies import ADD, RIGHT, WRONG
+from .test_strategies import RIGHT, WRONG
 
 
 async def cli(*args: str) -> tuple[int, str]:
@@ -24,8 +22,7 @@ async def cli(*args: str) -> tuple[int, str]:
 
 async def test_solve_streams_events_and_writes_the_program(iterator: Iterator, offline_model: OfflineModel,
                                                            tmp_path: Path) -> None:
-    problem = tmp_path / "problem.json"
-    problem.write_text(json_format.MessageToJson(ADD))
+    problem = ROOT / "examples" / "add.problem.json"  # the README's example, as a user would run it
     model = await offline_model.script("cli-alpha", [
         "reflection", "reasoning", json.dumps({"solutions": [{"name": "sum", "approach": "add"}]}),
         json.dumps({"tests": ["assert add(2, 2) == 4"]}), WRONG, RIGHT])
@@ -46,4 +43,7 @@ async def test_solve_reports_bad_input(iterator: Iterator, tmp_path: Path) -> No
     assert code == 2 and "INVALID_ARGUMENT" in text and "problem.description" in text
     problem.write_text("{oops")
     code, text = await cli(str(problem))
-    assert code == 2 and "problem.json" in text
+    assert code == 2 and "problem.json: not JSON" in text
+    problem.write_text('{"description": "x", "language": "ruby"}')
+    code, text = await cli(str(problem))
+    assert code == 2 and "Invalid enum value ruby" in text and "languages: python, javascript, html" in text
