@@ -27,6 +27,13 @@ from synthmesh.evaluator.v1 import evaluator_pb2_grpc
 from synthmesh.iterator.v1 import iterator_pb2 as it
 
 STRATEGIES = ("direct", "seidr", "alphacodium", "llmcoder", "rewoo")
+# The EvaluateRequest fields this command sets, by the option that sets them (named so in the service's errors).
+FLAGS = {"dataset_path": "--path", "samples": "--samples", "canonical": "--canonical", "rescore_dir": "--rescore",
+         "ks": "--k", "output_dir": "--out", "limit": "--limit", "task_ids": "--task-id",
+         "time_limit_floor_seconds": "--floor", "time_limit_factor": "--factor", "generation": "--generate",
+         "generation.samples_per_problem": "--n", "generation.budget.max_programs": "--max-programs",
+         "generation.budget.max_llm_calls": "--max-llm-calls", "generation.budget.max_tokens": "--max-tokens",
+         "generation.budget.max_wall_seconds": "--max-wall-seconds"}
 
 
 def parse_ks(text: str) -> list[int]:
@@ -123,7 +130,7 @@ def run(args: argparse.Namespace) -> int:
             report = stream_with_progress(stub.Evaluate(request, timeout=args.timeout), request.dataset)
         except grpc.RpcError as exc:
             hint = " (pass --allow-code-execution)" if exc.code() == grpc.StatusCode.FAILED_PRECONDITION else ""
-            print(f"synthmesh eval: {rpc_failure(exc, '--evaluator')}{hint}")
+            print(f"synthmesh eval: {rpc_failure(exc, '--evaluator', FLAGS)}{hint}")
             code: int = 2 if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION,
                                             grpc.StatusCode.UNAVAILABLE) else 1
             return code

@@ -6,6 +6,8 @@ service; these helpers give the same wording everywhere.
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from pathlib import Path
 
 import grpc
@@ -37,13 +39,20 @@ def check_writable(path: Path) -> None:
         raise UsageError(f"{path}: folder {path.parent} does not exist")
 
 
-def rpc_failure(exc: grpc.RpcError, flag: str) -> str:
+def rpc_failure(exc: grpc.RpcError, flag: str, flags: Mapping[str, str] | None = None) -> str:
     """`CODE: details` of a failed call, with each invalid field named when the service listed them.
 
-    A service that cannot be reached at all gets a hint: start the stack, or name its address with `flag`.
+    `flags` maps request fields to the command-line options that set them, so that a field is named as the user
+    typed it ("--path (dataset_path)"). A service that cannot be reached at all gets a hint: start the stack, or
+    name its address with `flag`.
     """
+    def name(field: str) -> str:
+        known = flags or {}
+        option = known.get(field) or known.get(re.split(r"[.\[]", field, maxsplit=1)[0])
+        return f"{option} ({field})" if option else field
+
     violations = field_violations(exc)  # type: ignore[arg-type]
-    details = "; ".join(f"{field}: {why}" for field, why in violations) or exc.details()
+    details = "; ".join(f"{name(field)}: {why}" for field, why in violations) or exc.details()
     hint = ""
     if exc.code() == grpc.StatusCode.UNAVAILABLE and "failed to connect" in (exc.details() or "").lower():
         hint = f" (is the stack running? start it with `synthmesh up`, or give the service's address with {flag})"

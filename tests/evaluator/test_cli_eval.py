@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
+import sys
 from pathlib import Path
 
 import pytest
@@ -10,6 +12,9 @@ import pytest
 from services.cli.eval_cmd import UsageError, build_request
 from services.cli.main import parser
 from synthmesh.iterator.v1 import iterator_pb2 as it
+from tests.procs import ROOT
+
+from .conftest import Evaluator
 
 
 def test_command_lines_become_requests(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -36,3 +41,17 @@ def test_command_lines_become_requests(tmp_path: Path, monkeypatch: pytest.Monke
     samples.write_text("{not json\n")
     with pytest.raises(UsageError, match=r"s\.jsonl:1: expected a JSON object"):
         build_request(parser().parse_args(["eval", "humaneval", "--samples", str(samples)]))
+
+
+async def test_the_services_field_errors_name_the_options(evaluator: Evaluator, tmp_path: Path) -> None:
+    cases = {"--path (dataset_path): cannot load codecontests": ["codecontests", "--path", str(tmp_path / "nope")],
+             "--k (ks[0]): k must be at least 1": ["humaneval", "--k", "0"]}
+    for expected, args in cases.items():
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable, "-m", "services.cli", "eval", *args, "--canonical",
+            "--evaluator", f"127.0.0.1:{evaluator.runtime.port}", cwd=ROOT,
+            stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT)
+        out, _ = await proc.communicate()
+        line = out.decode().strip().splitlines()[-1]
+        assert proc.returncode == 2 and line.startswith("synthmesh eval: INVALID_ARGUMENT: "), line
+        assert expected in line, line
