@@ -27,6 +27,14 @@ def test_every_command_parses() -> None:
     assert parser().parse_args(["exec", "x.py", "--language", "python"]).language == "python"
 
 
+def test_an_unknown_option_shows_its_commands_usage(capsys: pytest.CaptureFixture[str]) -> None:
+    with pytest.raises(SystemExit) as exit_:
+        main(["exec", "prog.py", "--verbose"])
+    err = capsys.readouterr().err
+    assert exit_.value.code == 2 and err.startswith("usage: synthmesh exec ")
+    assert "unrecognized arguments: --verbose" in err
+
+
 def test_exec_request_from_files(tmp_path: Path) -> None:
     program = tmp_path / "p.py"
     program.write_text("print(input())")

@@ -22,14 +22,17 @@ def parser() -> argparse.ArgumentParser:
     for name in COMMANDS:
         module = importlib.import_module(f"services.cli.{name}")
         command = module.add_parser(sub)
-        command.set_defaults(handler=module.run)
+        command.set_defaults(handler=module.run, command_parser=command)
     return root
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of the `synthmesh` console script."""
     os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
-    args = parser().parse_args(argv)
+    args, unknown = parser().parse_known_args(argv)
+    if unknown:
+        # argparse leaves options no subcommand knows to the top-level parser, whose usage names no option.
+        args.command_parser.error(f"unrecognized arguments: {' '.join(unknown)}")
     return int(args.handler(args))
 
 
