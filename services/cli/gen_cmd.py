@@ -57,6 +57,7 @@ async def _run(args: argparse.Namespace) -> int:
     gate = asyncio.Semaphore(args.parallel)
     outcomes: Counter[str] = Counter()
     failures: list[str] = []
+    pushed = [0]  # QAPs the generator put into the pool (a list: the tasks below add to it)
     columns = (TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, disable=args.json) as progress:
         task = progress.add_task("generating", total=args.count)
@@ -72,6 +73,7 @@ async def _run(args: argparse.Namespace) -> int:
                     progress.advance(task)
                 label = "generated" if reply.outcome == pb.OUTCOME_GENERATED else f"dropped: {reply.drop_reason}"
                 outcomes[label] += 1
+                pushed[0] += int(reply.pushed)
                 progress.update(task, description=", ".join(f"{k} {v}" for k, v in sorted(outcomes.items())))
                 if args.json:
                     print(json.dumps(json_format.MessageToDict(reply, preserving_proto_field_name=True)))
@@ -81,6 +83,8 @@ async def _run(args: argparse.Namespace) -> int:
     if not args.json:
         for label, count in sorted(outcomes.items()):
             print(f"{count:5d}  {label}")
+        if args.push:
+            print(f"{pushed[0]:5d}  pushed to the {args.pool} pool")
     for failure in failures[:5]:
         print(f"synthmesh gen: {failure}")
     if failures:

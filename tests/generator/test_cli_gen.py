@@ -23,6 +23,14 @@ async def test_gen_builds_and_pushes_with_json_lines(generator: GeneratorUnderTe
     assert len(lines) == 2 and all(line["outcome"] == "OUTCOME_GENERATED" and line["pushed"] for line in lines)
     assert all(line["qap"]["topic"] == "GAMES" for line in lines)
     assert (await pool_gateway.stub.GetDepth(pool_pb2.GetDepthRequest())).v1 == 2
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable, "-m", "services.cli", "gen", "--count", "1", "--push", "--topic", "games",
+        "--generator", f"127.0.0.1:{generator.runtime.port}", cwd=ROOT, stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT)
+    out, _ = await proc.communicate()
+    summary = [line.split(maxsplit=1) for line in out.decode().splitlines()[-2:]]
+    assert proc.returncode == 0 and summary == [["1", "generated"], ["1", "pushed to the v1 pool"]], out.decode()
+    assert (await pool_gateway.stub.GetDepth(pool_pb2.GetDepthRequest())).v1 == 3
 
 
 async def test_gen_reports_an_unreachable_generator() -> None:
