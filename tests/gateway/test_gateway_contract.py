@@ -56,7 +56,7 @@ async def test_redis_down_is_a_quick_clear_failure() -> None:
     envelope = reply.json()
     assert reply.status_code == 200 and envelope["success"] is False and envelope["body"] == {}
     assert "Redis" in envelope["error"]
-    assert elapsed < 2.0
+    assert elapsed < 10.0, "a refused connection must fail the hand-out, not wait out the 30 s empty-pool wait"
 
 
 async def test_v2_question_is_peeked_then_popped_with_both_answers(gateway: Gateway) -> None:
