@@ -12,6 +12,8 @@ Outcome: TypeAlias = pb.Outcome.ValueType
 
 # When several verdicts apply to one job, the earlier ones in this list win.
 SEVERITY = (pb.OUTCOME_SANDBOX_ERROR, pb.OUTCOME_SYNTAX_ERROR)
+# What node prints when its heap flag or the data-segment limit of mode none stops an allocation.
+V8_OUT_OF_MEMORY = ("heap out of memory", "Fatal process out of memory", "Array buffer allocation failed")
 
 
 @dataclass(frozen=True)
@@ -70,7 +72,8 @@ def classify(reply: dict[str, Any], oom_kills: int, sandbox_error: str, cpu_limi
         return RunVerdict(pb.OUTCOME_TIME_LIMIT, f"CPU limit of {cpu_limit:g} s exceeded ({cpu:.2f} s used)",
                           code, sig)
     crash = _first(events, "exception")
-    heap = "heap out of memory" in str(reply.get("stderr", ""))
+    stderr = str(reply.get("stderr", ""))
+    heap = any(message in stderr for message in V8_OUT_OF_MEMORY)
     peak = int(reply.get("maxrss", 0))
     if oom_kills > 0 or heap or (crash is not None and crash.get("memory")) or peak > memory_limit:
         return RunVerdict(pb.OUTCOME_MEMORY_LIMIT, f"memory limit of {memory_limit / 2**20:g} MiB exceeded", code,

@@ -40,6 +40,9 @@ LINE_LIMIT = 256 * 1024 * 1024
 SETPRIV = "/usr/bin/setpriv"
 # The fork server's modules (stdlib only), copied next to each other into the runtime folder; worker.py is run.
 WORKER_FILES = ("worker.py", "worker_host.py", "worker_program.py")
+# Mode none runs the worker from the installed package (read-only in the image), not from a copy its runs could
+# rewrite: they share the worker's uid, and a rewritten worker would judge every later run of its slot.
+SOURCE_DIR = Path(__file__).resolve().parent
 
 
 class SlotError(RuntimeError):
@@ -64,7 +67,7 @@ class LaunchSpec:
             "mode": "namespaces" if inside else "none",
             "seccomp": "/sb/seccomp.bpf" if inside else "",
             "node": self.node,
-            "harness_js": "/sb/harness.js" if inside else str(self.runtime_dir / "harness.js"),
+            "harness_js": "/sb/harness.js" if inside else str(SOURCE_DIR / "harness.js"),
             "tmpfs_bytes": self.tmpfs_bytes,
             "scratch": str(scratch),
             "preload": PRELOAD,
@@ -74,7 +77,7 @@ class LaunchSpec:
         """Argv that starts one worker."""
         config = json.dumps(self.worker_config(scratch))
         if self.mode == "none":
-            return [self.python, "-I", "-S", str(self.runtime_dir / "worker.py"), config]
+            return [self.python, "-I", "-S", str(SOURCE_DIR / "worker.py"), config]
         rt = self.runtime_dir
         bwrap = [
             self.bwrap, "--unshare-all", "--die-with-parent", "--new-session",

@@ -16,9 +16,9 @@ cannot hide from pid 1, nor signal it), reaps them and wipes /tmp and /dev/shm, 
 a run survives into the next. The program cannot reach the worker outside the namespace at all. Objects are
 frozen out of the garbage collector before forking, so runs do not copy the interpreter's pages.
 
-Mode ``none`` (no sandbox, explicitly opted into) forks programs directly in a fresh folder per run and kills
-their process group. Timing, output caps and kills happen here; the supervisor decides verdicts from the raw
-facts this worker reports.
+Mode ``none`` (no sandbox: a Docker slot, a pod under gVisor, or development) forks programs directly in a fresh
+folder per run; the worker is their subreaper and kills every process a run left behind. Timing, output caps
+and kills happen here; the supervisor decides verdicts from the raw facts this worker reports.
 
 The code is split by role: worker_host.py (namespaces, privileges, clean-up), worker_program.py (the forked
 program) and this file (the request loop and the supervision of one run). All three are copied next to each
@@ -41,7 +41,7 @@ import time
 # The interpreter runs with -I (no script folder on sys.path): the sibling modules are imported from this file's
 # folder, which is then taken off the path again so that programs' imports never see it.
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from worker_host import PROTO_IN, PROTO_OUT, become_host, clean_host, kill_group, kill_others
+from worker_host import PROTO_IN, PROTO_OUT, become_host, become_subreaper, clean_host, kill_descendants, kill_others
 from worker_program import become_program, inherit_environment, job_environment, paths, write_files
 
 del sys.path[0]
@@ -126,7 +126,7 @@ def run_once(req, config):
     for _, w in pipes:
         os.close(w)
     out, err, events = (Capture(r) for r, _ in pipes)
-    kill = kill_others if isolated else (lambda: kill_group(pid))
+    kill = kill_others if isolated else (lambda: kill_descendants(pid))
     killed = supervise(pid, [out, err], events, start + req["limits"]["wall"], req["limits"]["output"], kill)
     _, status, usage = os.wait4(pid, 0)
     wall = time.monotonic() - start
@@ -135,7 +135,7 @@ def run_once(req, config):
     if isolated:
         clean_host()
     else:
-        kill_group(pid)
+        kill_descendants()
         shutil.rmtree(base, ignore_errors=True)
     # The CPU of every process of the run: the host reaps what the program left (its pid namespace's orphans), so
     # children the program never waited for count too. Peak memory is the program's own (largest process).
@@ -206,6 +206,8 @@ def main():
     signal.signal(signal.SIGPIPE, signal.SIG_DFL)
     if config["mode"] == "namespaces":
         become_host(config, bpf)
+    else:
+        become_subreaper()
     preload(config.get("preload", ()))
     # Forked runs would otherwise copy every page the collector touches; frozen objects are never scanned.
     gc.freeze()

@@ -20,6 +20,9 @@ CLONE_NEWUSER = 0x10000000
 CLONE_NEWPID = 0x20000000
 MS_NOSUID, MS_NODEV, MS_REC, MS_PRIVATE = 2, 4, 0x4000, 1 << 18
 PR_SET_PDEATHSIG, PR_SET_DUMPABLE, PR_SET_SECCOMP, PR_CAPBSET_DROP, PR_SET_NO_NEW_PRIVS = 1, 4, 22, 24, 38
+PR_SET_CHILD_SUBREAPER = 36
+# Rounds of killing the worker's children in mode none: each round's kills hand their own children to the worker.
+MAX_KILL_ROUNDS = 100
 SECCOMP_MODE_FILTER = 2
 # The worker keeps its pipes to the supervisor on these, off fds 0-2, so that runs never inherit or clobber them.
 PROTO_IN, PROTO_OUT = 10, 11
@@ -166,7 +169,52 @@ def kill_others():
         os.kill(-1, signal.SIGKILL)
 
 
+def become_subreaper():
+    """Mode none: whatever a run leaves running is re-parented to this worker, not to init, so it can be found.
+
+    Without it a program that double-forks (setsid, then fork) leaves its process group and outlives the run,
+    free to tamper with later runs of the same uid (their files, their processes).
+    """
+    check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER")
+
+
 def kill_group(pid):
-    """Mode none: kills the run's process group (a program may escape it; that is what 'none' means)."""
+    """Mode none: kills the run's process group."""
     with contextlib.suppress(ProcessLookupError):
         os.killpg(pid, signal.SIGKILL)
+
+
+def children():
+    """The pids whose parent is this process (zombies included), from /proc."""
+    me, found = str(os.getpid()), []
+    for entry in os.listdir("/proc"):
+        if entry.isdigit():
+            try:
+                with open(f"/proc/{entry}/stat", "rb") as f:
+                    stat = f.read()
+            except OSError:  # gone meanwhile
+                continue
+            if stat.rsplit(b")", 1)[1].split()[1].decode() == me:
+                found.append(int(entry))
+    return found
+
+
+def kill_descendants(program=None):
+    """Mode none: kills the run's processes, the ones that left its group included, and reaps them.
+
+    `program`, the run's own process, is killed with its group but left for the caller to reap (its status is
+    the run's); every other process under this subreaper is killed and reaped, round after round.
+    """
+    if program is not None:
+        kill_group(program)
+    for _ in range(MAX_KILL_ROUNDS):
+        others = [pid for pid in children() if pid != program]
+        if not others:
+            return
+        for pid in others:
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(pid, signal.SIGKILL)
+        for pid in others:
+            with contextlib.suppress(ChildProcessError):
+                os.waitpid(pid, 0)
+    raise RuntimeError(f"processes of a run still appear after {MAX_KILL_ROUNDS} rounds of kills")
