@@ -46,6 +46,8 @@ class ServiceRuntime:
                 ("grpc.max_receive_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.max_send_message_length", MAX_MESSAGE_BYTES),
                 ("grpc.so_reuseport", 0),
+                *([("grpc.max_connection_age_ms", int(settings.connection_age_seconds * 1000))]
+                  if settings.connection_age_seconds > 0 else []),
             ],
         )
         health_pb2_grpc.add_HealthServicer_to_server(self.health, self.server)

@@ -35,10 +35,17 @@ class ServerSettings:
     # Seconds in-flight calls get to finish after the listener closes (server.stop(grace)).
     grace_seconds: float
     log_level: str
+    # Seconds after which the server asks a client to open a new connection (GOAWAY; calls in flight finish).
+    # Clients resolve the peer's name again when they reconnect, so pods added behind a headless Service get
+    # calls too; without it a client keeps the connections it opened first. 0 keeps connections forever.
+    connection_age_seconds: float = 300.0
 
     @classmethod
     def from_env(cls, env: Env, service: str) -> ServerSettings:
-        """Reads GRPC_HOST, GRPC_PORT, METRICS_PORT, DRAIN_SECONDS, GRACE_SECONDS and LOG_LEVEL."""
+        """Reads the settings of `service` from the environment.
+
+        GRPC_HOST, GRPC_PORT, METRICS_PORT, DRAIN_SECONDS, GRACE_SECONDS, LOG_LEVEL, GRPC_MAX_CONNECTION_AGE_SECONDS.
+        """
         grpc_port, metrics_port = DEFAULT_PORTS[service]
         return cls(
             service=service,
@@ -49,6 +56,7 @@ class ServerSettings:
             drain_seconds=env.number("DRAIN_SECONDS", 1.0, 0.0, 60.0),
             grace_seconds=env.number("GRACE_SECONDS", 10.0, 0.0, 600.0),
             log_level=env.text("LOG_LEVEL", "info", ("debug", "info", "warning", "error")),
+            connection_age_seconds=env.number("GRPC_MAX_CONNECTION_AGE_SECONDS", 300.0, 0.0, 86400.0),
         )
 
     @property
