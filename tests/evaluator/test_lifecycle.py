@@ -7,9 +7,9 @@ import os
 import signal
 import subprocess
 import sys
-import threading
 import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
 import grpc
@@ -19,6 +19,7 @@ from grpc_health.v1 import health_pb2, health_pb2_grpc
 from synthmesh.evaluator.v1 import evaluator_pb2 as ev
 from synthmesh.evaluator.v1 import evaluator_pb2_grpc
 from tests.executor.test_lifecycle import list_services
+from tests.lifecycle import listener_refuses, metric, wait_until
 from tests.procs import ROOT, free_port, output, start_service, stop, wait_serving
 
 SERVICE = "synthmesh.evaluator.v1.EvaluatorService"
@@ -79,29 +80,32 @@ def test_readiness_cli_and_graceful_sigterm(tmp_path: Path) -> None:
         invalid = cli("humaneval", "--samples", str(samples), "--k", "5", "--allow-code-execution",
                       "--evaluator", address)
         assert invalid.returncode == 2 and "INVALID_ARGUMENT" in invalid.stdout
-        assert "samples: no samples" in invalid.stdout
+        assert "--samples (samples): no samples" in invalid.stdout
 
-        # An evaluation in flight when SIGTERM arrives still delivers its report; new calls are refused.
+        # An evaluation in flight when SIGTERM arrives still delivers its report; new calls are refused. Each
+        # looping sample runs into a time limit of at least 2 s, one at a time: the evaluation lasts far longer
+        # than the drain, so it is still running when the listener closes.
         loops = [ev.Sample(task_id="HumanEval/0", completion="    while True:\n        pass\n")] * 3
         slow = ev.EvaluateRequest(dataset="humaneval", samples=loops, task_ids=["HumanEval/0"],
-                                  allow_code_execution=True, output_dir=str(tmp_path / "slow"))
-        result: dict[str, object] = {}
+                                  allow_code_execution=True, output_dir=str(tmp_path / "slow"),
+                                  time_limit_floor_seconds=2.0)
 
-        def call() -> None:
+        def call() -> list[ev.EvaluateResponse]:
             with grpc.insecure_channel(address) as chan:
-                result["messages"] = list(evaluator_pb2_grpc.EvaluatorServiceStub(chan).Evaluate(slow, timeout=60))
+                return list(evaluator_pb2_grpc.EvaluatorServiceStub(chan).Evaluate(slow, timeout=60))
 
-        thread = threading.Thread(target=call)
-        thread.start()
-        time.sleep(0.8)
-        evaluator.send_signal(signal.SIGTERM)
-        time.sleep(1.0)  # past the drain: the listener is closing
-        with grpc.insecure_channel(address) as chan, pytest.raises(grpc.RpcError) as late:
-            evaluator_pb2_grpc.EvaluatorServiceStub(chan).ListDatasets(ev.ListDatasetsRequest(), timeout=5)
-        assert late.value.code() == grpc.StatusCode.UNAVAILABLE
-        thread.join(60)
-        messages = result["messages"]
-        assert isinstance(messages, list) and messages[-1].HasField("report")
+        with ThreadPoolExecutor(1) as pool:
+            evaluation = pool.submit(call)
+            wait_until(lambda: metric(metrics_port, "synthmesh_evaluator_running") == 1,
+                       "the evaluator started the slow evaluation")
+            evaluator.send_signal(signal.SIGTERM)
+            wait_until(lambda: listener_refuses(port), "the listener closed after the drain")
+            assert not evaluation.done(), "the evaluation ended before the listener closed: the test proves nothing"
+            with grpc.insecure_channel(address) as chan, pytest.raises(grpc.RpcError) as late:
+                evaluator_pb2_grpc.EvaluatorServiceStub(chan).ListDatasets(ev.ListDatasetsRequest(), timeout=5)
+            assert late.value.code() == grpc.StatusCode.UNAVAILABLE
+            messages = evaluation.result(timeout=60)
+        assert messages and messages[-1].HasField("report")
         assert dict(messages[-1].report.problems[0].verdicts) == {"TIME_LIMIT": 3}
         assert evaluator.wait(30) == 0
     finally:

@@ -4,9 +4,8 @@ from __future__ import annotations
 
 import os
 import signal
-import threading
-import time
 import urllib.request
+from concurrent.futures import ThreadPoolExecutor
 
 import grpc
 import pytest
@@ -14,9 +13,12 @@ from grpc_reflection.v1alpha import reflection_pb2, reflection_pb2_grpc
 
 from synthmesh.executor.v1 import executor_pb2 as pb
 from synthmesh.executor.v1 import executor_pb2_grpc
+from tests.lifecycle import listener_refuses, metric, wait_until
 from tests.procs import free_port, output, start_service, stop, wait_serving
 
 SERVICE = "synthmesh.executor.v1.ExecutorService"
+# How long the job in flight at SIGTERM sleeps: the drain (0.5 s) and the checks after it must fit well inside.
+IN_FLIGHT_SECONDS = 8
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="the hardened sandbox needs root")
 
 
@@ -32,30 +34,30 @@ def test_sigterm_lets_the_in_flight_call_finish_and_refuses_new_ones() -> None:
     proc = start_service("services.executor", {
         "GRPC_PORT": str(grpc_port), "METRICS_PORT": str(metrics_port), "EXECUTOR_SLOTS": "1",
         "EXECUTOR_BROWSER_SLOTS": "0", "EXECUTOR_UID_BASE": "61200", "DRAIN_SECONDS": "0.5",
-        "GRACE_SECONDS": "10"})
+        "GRACE_SECONDS": "30"})
     try:
         wait_serving(grpc_port, SERVICE, proc)
         assert SERVICE in list_services(grpc_port)
         assert "grpc.health.v1.Health" in list_services(grpc_port)
-        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as chan:
+        with grpc.insecure_channel(f"127.0.0.1:{grpc_port}") as chan, ThreadPoolExecutor(1) as pool:
             stub = executor_pb2_grpc.ExecutorServiceStub(chan)
-            sleeper = "import time\ntime.sleep(2)\nprint('done')"
-            slow = pb.ExecuteRequest(language=pb.LANGUAGE_PYTHON, files=[pb.File(path="main.py", content=sleeper)])
-            result: dict[str, object] = {}
-            call = threading.Thread(target=lambda: result.update(r=stub.Execute(slow, timeout=30)))
-            call.start()
-            time.sleep(0.5)
+            # Far longer than the drain, so the program still runs when the listener closes, even on a slow machine.
+            sleeper = f"import time\ntime.sleep({IN_FLIGHT_SECONDS})\nprint('done')"
+            slow = pb.ExecuteRequest(language=pb.LANGUAGE_PYTHON, files=[pb.File(path="main.py", content=sleeper)],
+                                     limits=pb.Limits(wall_seconds=IN_FLIGHT_SECONDS + 20))
+            call = pool.submit(stub.Execute, slow, timeout=60)
+            wait_until(lambda: metric(metrics_port, "synthmesh_executor_queue_depth") == 1,
+                       "the executor accepted the slow job")
             proc.send_signal(signal.SIGTERM)
-            time.sleep(1.2)  # past the drain: the listener is closing, in-flight calls continue
+            wait_until(lambda: listener_refuses(grpc_port), "the listener closed after the drain")
+            assert not call.done(), "the slow job ended before the listener closed: the test proves nothing"
             with pytest.raises(grpc.RpcError) as refused:
                 stub.Execute(pb.ExecuteRequest(language=pb.LANGUAGE_PYTHON,
                                                files=[pb.File(path="main.py", content="print(1)")]), timeout=5)
             assert refused.value.code() == grpc.StatusCode.UNAVAILABLE
-            call.join(15)
-        response = result["r"]
-        assert isinstance(response, pb.ExecuteResponse)
+            response = call.result(timeout=60)
         assert response.outcome == pb.OUTCOME_OK and response.stdout == "done\n"
-        assert proc.wait(15) == 0
+        assert proc.wait(30) == 0
     finally:
         stop(proc)
 
