@@ -17,11 +17,15 @@ from redis.asyncio import Redis
 from starlette.types import Receive, Scope, Send
 
 from services.common.env import ConfigError, Env
+from services.common.pool import keys
 from services.gateway.config import GatewayConfig
 from services.gateway.server import HttpServer
+from tests.lifecycle import eventually
 from tests.redisproc import RedisProcess, free_port
 
 ROOT = Path(__file__).resolve().parents[2]
+# How long a caller waits on an empty pool: far longer than a shutdown takes to release it.
+WAIT_SECONDS = 30
 
 
 def _start(env: dict[str, str]) -> subprocess.Popen[bytes]:
@@ -34,31 +38,39 @@ async def test_health_at_once_and_sigterm_releases_a_blocked_caller(redis_server
     http_port = free_port()
     proc = _start({"REDIS_URL": redis_server.url, "HTTP_HOST": "127.0.0.1", "HTTP_PORT": str(http_port),
                    "GRPC_HOST": "127.0.0.1", "GRPC_PORT": str(free_port()), "METRICS_PORT": str(free_port()),
-                   "GATEWAY_WAIT_SECONDS": "30", "DRAIN_SECONDS": "0.1", "GRACE_SECONDS": "5"})
-    started = time.monotonic()
+                   "GATEWAY_WAIT_SECONDS": str(WAIT_SECONDS), "DRAIN_SECONDS": "0.1", "GRACE_SECONDS": "5"})
     try:
-        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=40) as client:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{http_port}", timeout=WAIT_SECONDS + 10) as client:
+            started = time.monotonic()
             while True:
                 try:
                     health = await client.get("/health")
                     break
                 except httpx.TransportError:
-                    assert proc.poll() is None and time.monotonic() - started < 15, "gateway did not start"
+                    assert proc.poll() is None and time.monotonic() - started < 60, "gateway did not start"
                     await asyncio.sleep(0.02)
-            # Imports dominate start-up (about 1 s on an idle machine); leave room for a loaded CI runner.
-            assert health.json() == {"status": "OK"} and time.monotonic() - started < 5
+            # Answered without waiting for anything (start-up speed is measured in bench/, not here).
+            assert health.json() == {"status": "OK"}
             blocked = asyncio.create_task(client.get("/api/synthetic-gen"))
-            await asyncio.sleep(0.3)
+            await eventually(lambda: _waiters(redis, blocked), "the caller blocked on the empty pool")
             stopping = time.monotonic()
             proc.send_signal(signal.SIGTERM)
             envelope = (await blocked).json()
             assert envelope["success"] is False and "shutting down" in envelope["error"]
-            assert time.monotonic() - stopping < 5
+            # Released by the shutdown, not by the end of its wait.
+            assert time.monotonic() - stopping < WAIT_SECONDS / 2
         assert proc.wait(timeout=15) == 0
     finally:
         if proc.poll() is None:
             proc.kill()
             proc.wait()
+
+
+async def _waiters(redis: Redis, caller: asyncio.Task[httpx.Response]) -> bool:
+    """True once a caller is registered as blocked on the empty pool; fails if `caller` was answered meanwhile."""
+    if caller.done():
+        raise AssertionError(f"the caller was answered instead of blocking: {caller.result().text}")
+    return bool(await redis.zcard(keys.WAITERS) == 1)
 
 
 def test_a_wait_dojo_would_not_outlast_is_refused_at_start() -> None:
