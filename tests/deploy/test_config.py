@@ -27,6 +27,7 @@ DEFAULTS_ARE_RIGHT: dict[str, str] = {
     "REDIS_SOCKET_TIMEOUT": "client tuning; 5 s suits an in-cluster Redis",
     "REDIS_HEALTH_CHECK_SECONDS": "client tuning; 10 s catches a Redis restart quickly",
     "REDIS_MAX_CONNECTIONS": "client tuning; 64 per process is plenty at the configured concurrency",
+    "GRPC_MAX_CONNECTION_AGE_SECONDS": "300 s: clients find pods the HPA adds within minutes, calls in flight finish",
     # LLM model choice: the defaults follow whichever provider key the Secret holds (llm_config.py); an
     # operator who wants other models adds LLM_MODEL or LLM_<ROLE>_MODEL to synthmesh-llm-client.
     "LLM_MODEL": "per-provider default model from the key present in synthmesh-llm-keys",

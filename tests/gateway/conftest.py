@@ -49,8 +49,10 @@ async def open_gateway(redis_url: str, wait: float = WAIT_SECONDS, api_key: str 
     if live:
         http = HttpServer(app, "127.0.0.1", 0, grace=2.0)
         port = await http.start()
+        # Idle connections are dropped well before uvicorn's 5 s keep-alive ends them: reusing one just as the
+        # server closes it fails the request ("Server disconnected") on a busy machine.
         client = httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=10.0,
-                                   limits=httpx.Limits(max_connections=64))
+                                   limits=httpx.Limits(max_connections=64, keepalive_expiry=2.0))
     else:
         client = httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://gateway")
     try:
