@@ -2,7 +2,10 @@
 
 Jobs go out as ExecuteBatch calls of bounded count and size, a few batches in flight at once; results stream
 back as they finish. SANDBOX_ERROR means the sandbox failed, not the program, and is safe to retry, so those jobs
-are re-sent (up to `retries` times) before their verdict counts.
+are re-sent (up to `retries` times) before their verdict counts. A stream the executor could not finish (its pod
+stopped or restarted, the connection broke: UNAVAILABLE or CANCELLED) is re-sent too, with only the jobs whose
+results had not arrived: running a program is free of side effects, and an evaluation of thousands of jobs
+should survive an executor rollout.
 """
 
 from __future__ import annotations
@@ -22,6 +25,11 @@ from synthmesh.executor.v1 import executor_pb2_grpc
 # The executor splits a HumanEval check into one test per assertion; the file name is what tracebacks show.
 UNIT_FILE = "solution.py"
 IO_FILE = "main.py"
+# Broken streams re-sent per batch, and the wait before each (doubling): long enough for another executor pod
+# to take the calls, or for a restarted one to come back.
+STREAM_RESENDS = 4
+RESEND_WAIT_SECONDS = 1.0
+RESENDABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 
 
 def outcome_name(outcome: int) -> str:
@@ -157,22 +165,28 @@ class Grader:
 
     async def _batch(self, jobs: Sequence[pb.ExecuteRequest], indices: list[int], deadline: float | None,
                      queue: asyncio.Queue[tuple[int, SampleVerdict] | BaseException | None]) -> None:
-        pending = indices
-        for attempt in range(self.retries + 1):
+        pending, attempt, resends = indices, 0, 0
+        while pending:
             failed: list[int] = []
+            answered: set[int] = set()
             request = pb.ExecuteBatchRequest(jobs=[jobs[i] for i in pending])
             try:
                 async for item in self.stub.ExecuteBatch(request, timeout=self._timeout(deadline)):
                     index = pending[item.index]
+                    answered.add(index)
                     if item.result.outcome == pb.OUTCOME_SANDBOX_ERROR and attempt < self.retries:
                         failed.append(index)
                     else:
                         await queue.put((index, verdict(item.result, attempt)))
             except grpc.aio.AioRpcError as exc:
-                raise ExecutorError(f"executor ExecuteBatch failed: {exc.code().name}: {exc.details()}") from exc
-            if not failed:
-                return
+                if exc.code() not in RESENDABLE or resends == STREAM_RESENDS:
+                    raise ExecutorError(f"executor ExecuteBatch failed: {exc.code().name}: {exc.details()}") from exc
+                await asyncio.sleep(RESEND_WAIT_SECONDS * 2**resends)
+                resends += 1
+                pending = failed + [i for i in pending if i not in answered]
+                continue
             pending = failed
+            attempt += 1
 
     def _timeout(self, deadline: float | None) -> float:
         if deadline is None:
