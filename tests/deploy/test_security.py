@@ -138,6 +138,10 @@ def test_multi_replica_workloads_have_a_pdb_and_single_ones_do_not(rendered: Ren
             # Unready pods may go: readiness follows dependencies, and drains must not wait on a Redis outage.
             assert covering[0]["spec"] == {"minAvailable": 1, "unhealthyPodEvictionPolicy": "AlwaysAllow",
                                            "selector": covering[0]["spec"]["selector"]}
+            # A PDB does not help when a node fails: the replicas spread over nodes where they can.
+            spread = _pod(workload).get("topologySpreadConstraints", [])
+            assert any(c["topologyKey"] == "kubernetes.io/hostname" and c["whenUnsatisfiable"] == "ScheduleAnyway"
+                       and labels_match(c["labelSelector"], pod_labels(workload)) for c in spread), name
         else:
             # minAvailable 1 on a single replica would block every node drain.
             assert not covering, f"{name}: single replica with a PodDisruptionBudget"
