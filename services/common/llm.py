@@ -27,7 +27,7 @@ from services.common import llm_errors as errors
 from services.common.llm_config import LlmConfig, is_offline_model
 from services.common.llm_errors import LlmError, LlmFatalError, to_llm_error
 from services.common.llm_json import M, Parsed, complete_json
-from services.common.llm_metrics import FATAL, REQUEST_SECONDS, REQUESTS, record_reply
+from services.common.llm_metrics import FATAL, OTHER_MODEL, REQUEST_SECONDS, REQUESTS, record_reply
 from services.common.llm_usage import Completion, LlmUsage, record_usage, usage_scope
 
 log = logging.getLogger(__name__)
@@ -97,6 +97,10 @@ class LlmClient:
         """
         return next(reversed(self._fatal.values()), None)
 
+    def model_label(self, model: str) -> str:
+        """The metrics label of `model`: itself when configured for a role, else one shared value (bounded)."""
+        return model if model in self._role_models else OTHER_MODEL
+
     def fatal_for(self, model: str) -> LlmFatalError | None:
         """The unresolved auth or credit failure of configured role model `model`, if any."""
         return self._fatal.get(model)
@@ -157,15 +161,17 @@ class LlmClient:
         if is_offline_model(model):
             price_offline_model(litellm, model)
         for attempt in range(self.config.max_retries + 1):
-            started = time.monotonic()
+            sent = [0.0]
             try:
-                async with self._semaphore:
-                    # litellm's own timeout covers the HTTP call; this also bounds its pre- and post-processing.
-                    async with asyncio.timeout(timeout + 5):
-                        response = await litellm.acompletion(**kwargs)
+                response = await self._send(litellm, kwargs, timeout, sent)
+            except asyncio.CancelledError:
+                # A QAP's deadline, or its sibling chain failed: a call already sent still counts.
+                if sent[0]:
+                    self._record_outcome(model, role, "cancelled", time.monotonic() - sent[0])
+                raise
             except Exception as exc:  # every provider failure is classified, retried or raised as LlmError
                 err = to_llm_error(exc, model=model, role=role)
-                self._record_failure(err, time.monotonic() - started, usage)
+                self._record_failure(err, time.monotonic() - (sent[0] or time.monotonic()), usage)
                 if isinstance(err, LlmFatalError):
                     self._raise_fatal(err, exc)
                 if not err.retryable or attempt == self.config.max_retries:
@@ -175,10 +181,18 @@ class LlmClient:
                                                                  "attempt": attempt + 1, "delay_s": round(delay, 3)})
                 await asyncio.sleep(delay)
                 continue
-            completion = self._completion(response, model, role, time.monotonic() - started, attempt + 1)
+            completion = self._completion(response, model, role, time.monotonic() - sent[0], attempt + 1)
             self._record_reply(completion, usage)
             return completion
         raise AssertionError("unreachable: the retry loop returns or raises")
+
+    async def _send(self, litellm: Any, kwargs: dict[str, Any], timeout: float, sent: list[float]) -> Any:
+        """Waits for a local slot, then sends; `sent[0]` is when: waiting for a slot is not the provider's time."""
+        async with self._semaphore:
+            sent[0] = time.monotonic()
+            # litellm's own timeout covers the HTTP call; this also bounds its pre- and post-processing.
+            async with asyncio.timeout(timeout + 5):
+                return await litellm.acompletion(**kwargs)
 
     def _request(self, model: str, messages: Sequence[Message], temperature: float | None, top_p: float | None,
                  max_tokens: int | None, seed: int | None, timeout: float) -> dict[str, Any]:
@@ -218,7 +232,7 @@ class LlmClient:
         """Accounts a reply (tokens, cost and time even when it is empty), then raises if it has no text."""
         empty = not completion.text.strip()
         outcome = "truncated" if completion.truncated else ("empty_output" if empty else "ok")
-        record_reply(completion, outcome)
+        record_reply(completion, outcome, self.model_label(completion.model))
         record_usage(completion, usage, failed=empty)
         if self.on_usage is not None:
             self.on_usage(completion)
@@ -227,7 +241,8 @@ class LlmClient:
             raise LlmError(errors.EMPTY_OUTPUT, f"the model returned no text (finish_reason={finish})",
                            model=completion.model, role=completion.role)
         # A reply proves the key and credit work for this model again.
-        FATAL.labels(model=completion.model).set(0)
+        if completion.model in self._role_models:
+            FATAL.labels(model=completion.model).set(0)
         self._fatal.pop(completion.model, None)
         self._log_reply(completion)
 
@@ -242,9 +257,14 @@ class LlmClient:
                                      "seconds": round(completion.seconds, 3)})
 
     def _record_failure(self, err: LlmError, seconds: float, usage: LlmUsage | None) -> None:
-        REQUESTS.labels(model=err.model, role=err.role, outcome=err.reason.removeprefix("llm_")).inc()
-        REQUEST_SECONDS.labels(model=err.model, role=err.role).observe(seconds)
+        self._record_outcome(err.model, err.role, err.reason.removeprefix("llm_"), seconds)
         record_usage(None, usage)
+
+    def _record_outcome(self, model: str, role: str, outcome: str, seconds: float) -> None:
+        """Counts and times one attempt that got no reply (failed or cancelled)."""
+        label = self.model_label(model)
+        REQUESTS.labels(model=label, role=role, outcome=outcome).inc()
+        REQUEST_SECONDS.labels(model=label, role=role).observe(seconds)
 
     def _raise_fatal(self, err: LlmFatalError, exc: BaseException) -> None:
         if err.model in self._role_models:

@@ -1,6 +1,8 @@
 """Prometheus metrics of LLM calls (names per style.md §2.6).
 
-`model` is the configured model string and `role` one of five fixed roles, so label sets stay bounded.
+`model` is a configured role model, or OTHER_MODEL for a model a caller named in one request (the iterator and
+the evaluator take any model string from their callers), and `role` one of five fixed roles, so label sets stay
+bounded.
 `synthmesh_llm_requests_total` counts HTTP attempts, retries included, by outcome (`ok`, `truncated`, or the
 failure reason without its `llm_` prefix), so a burst of 429s shows even when the retries succeed.
 """
@@ -32,9 +34,15 @@ FATAL = Gauge(
 )
 
 
-def record_reply(completion: Completion, outcome: str) -> None:
-    """Updates every metric for one attempt that got a reply (an empty one too: its tokens were spent)."""
-    model, role = completion.model, completion.role
+OTHER_MODEL = "other"
+
+
+def record_reply(completion: Completion, outcome: str, model: str) -> None:
+    """Updates every metric for one attempt that got a reply (an empty one too: its tokens were spent).
+
+    `model` is the label: the completion's model, or OTHER_MODEL when it is not a configured one.
+    """
+    role = completion.role
     REQUESTS.labels(model=model, role=role, outcome=outcome).inc()
     REQUEST_SECONDS.labels(model=model, role=role).observe(completion.seconds)
     TOKENS.labels(model=model, direction="prompt").inc(completion.prompt_tokens)

@@ -68,17 +68,16 @@ class ExecutorServicer(executor_pb2_grpc.ExecutorServiceServicer):
         QUEUE.inc()
         start = time.monotonic()
         try:
-            if job.request.language == pb.LANGUAGE_HTML:
-                if self.browser is None:
-                    result = pb.ExecuteResponse(outcome=pb.OUTCOME_SANDBOX_ERROR, tag=job.request.tag,
-                                                message="SANDBOX_ERROR: this executor runs no browser")
-                else:
-                    result = await self.browser.execute(job)
-                for error in result.browser_errors:
-                    BROWSER_ERRORS.labels(error.kind, pb.BrowserPhase.Name(error.phase)).inc()
-            else:
-                result = await programs.execute(self.pool, job.request, job.limits, job.split,
-                                                self.pool.settings.tmpfs_bytes)
+            result = await self._execute(job)
+        except asyncio.CancelledError:
+            RUNS.labels(language, "CANCELLED").inc()  # the caller left, or the server stops
+            raise
+        except Exception as exc:
+            # A failure of the sandbox or the browser, never of the program: outcome data that callers retry,
+            # not an UNKNOWN status that would end a whole batch's stream.
+            log.exception("job failed inside the executor", extra={"language": language})
+            result = pb.ExecuteResponse(outcome=pb.OUTCOME_SANDBOX_ERROR, tag=job.request.tag,
+                                        message=f"SANDBOX_ERROR: {type(exc).__name__}: {exc}"[:2000])
         finally:
             self.in_flight -= 1
             QUEUE.dec()
@@ -87,6 +86,18 @@ class ExecutorServicer(executor_pb2_grpc.ExecutorServiceServicer):
         RUN_SECONDS.labels(language).observe(time.monotonic() - start)
         if result.outcome == pb.OUTCOME_SANDBOX_ERROR:
             SANDBOX_FAILURES.labels(language).inc()
+        return result
+
+    async def _execute(self, job: PreparedJob) -> pb.ExecuteResponse:
+        if job.request.language != pb.LANGUAGE_HTML:
+            return await programs.execute(self.pool, job.request, job.limits, job.split,
+                                          self.pool.settings.tmpfs_bytes)
+        if self.browser is None:
+            return pb.ExecuteResponse(outcome=pb.OUTCOME_SANDBOX_ERROR, tag=job.request.tag,
+                                      message="SANDBOX_ERROR: this executor runs no browser")
+        result = await self.browser.execute(job)
+        for error in result.browser_errors:
+            BROWSER_ERRORS.labels(error.kind, pb.BrowserPhase.Name(error.phase)).inc()
         return result
 
     def _too_big(self, request: Any, violations: Violations, field: str) -> None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import math
 
 import pytest
@@ -242,3 +243,23 @@ def test_backoff_is_bounded_jittered_and_honours_retry_after(offline_server: Off
     assert len({round(d, 6) for d in delays}) > 10
     assert all(4 <= client._backoff(0, 4.0) <= 8 for _ in range(10))
     assert client._backoff(0, 60.0) == 8
+
+
+async def test_a_cancelled_call_is_counted_and_timed(llm: LlmClient, offline_server: OfflineServer) -> None:
+    labels = {"model": OFFLINE_MODEL, "role": "question"}
+    cancelled = sample("synthmesh_llm_requests_total", **labels, outcome="cancelled")
+    timed = sample("synthmesh_llm_request_seconds_count", **labels)
+    offline_server.admin("config", {"latency_ms": 10_000})
+    try:
+        arrived = len(offline_server.requests())
+        call = asyncio.ensure_future(llm.complete("question", HELLO))
+        async with asyncio.timeout(30):
+            while len(offline_server.requests()) == arrived:  # the request reached the provider
+                await asyncio.sleep(0.02)
+        call.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await call
+    finally:
+        offline_server.admin("reset", {})
+    assert sample("synthmesh_llm_requests_total", **labels, outcome="cancelled") == cancelled + 1
+    assert sample("synthmesh_llm_request_seconds_count", **labels) == timed + 1

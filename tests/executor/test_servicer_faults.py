@@ -1,0 +1,47 @@
+"""A failure inside the executor (not the program's) is a SANDBOX_ERROR result, counted, and never a lost batch.
+
+The browser is replaced by one that fails as a crashed Chromium would: this is about what the servicer does with
+an exception from below it, which the real browser raises only when Chromium itself breaks.
+"""
+
+from __future__ import annotations
+
+from prometheus_client import REGISTRY
+
+from services.common.errors import Violations
+from services.executor.servicer import ExecutorServicer
+from services.executor.validation import PreparedJob, prepare
+from synthmesh.executor.v1 import executor_pb2 as pb
+
+from .conftest import Running, make_config
+
+
+class CrashedBrowser:
+    """A browser pool whose every page job fails."""
+
+    async def execute(self, job: PreparedJob) -> pb.ExecuteResponse:
+        raise RuntimeError("Target page, context or browser has been closed")
+
+    def runtime(self) -> str:
+        return "crashed"
+
+
+def count(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_an_exception_below_the_servicer_is_a_counted_sandbox_error(executor: Running) -> None:
+    config = make_config()
+    servicer = ExecutorServicer(config, executor.executor.pool, CrashedBrowser(), [])
+    violations = Violations()
+    job = prepare(pb.ExecuteRequest(language=pb.LANGUAGE_HTML, tag="t1",
+                                    files=[pb.File(path="index.html", content="<p>hi</p>")]), config, violations)
+    assert job is not None, violations.items
+    runs = count("synthmesh_executor_runs_total", language="html", outcome="SANDBOX_ERROR")
+    failures = count("synthmesh_executor_sandbox_failures_total", language="html")
+    result = await servicer.run_job(job)
+    assert result.outcome == pb.OUTCOME_SANDBOX_ERROR and result.tag == "t1"
+    assert "RuntimeError: Target page, context or browser has been closed" in result.message
+    assert count("synthmesh_executor_runs_total", language="html", outcome="SANDBOX_ERROR") == runs + 1
+    assert count("synthmesh_executor_sandbox_failures_total", language="html") == failures + 1
+    assert servicer.in_flight == 0
