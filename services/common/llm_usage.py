@@ -83,6 +83,19 @@ def usage_scope(usage: LlmUsage | None = None) -> Iterator[LlmUsage]:
         _scopes.reset(token)
 
 
+def record_remote_usage(calls: int, prompt_tokens: int, completion_tokens: int, cost_usd: float) -> None:
+    """Credits LLM calls another service made for this work (the iterator repairing a page) to every active scope.
+
+    Those calls are the provider's cost of the work as much as the ones made here; their time is the other
+    service's, so it is not added.
+    """
+    for target in _scopes.get():
+        target.calls += calls
+        target.prompt_tokens += prompt_tokens
+        target.completion_tokens += completion_tokens
+        target.cost_usd += cost_usd
+
+
 def record_usage(completion: Completion | None, explicit: LlmUsage | None, *, failed: bool = False) -> None:
     """Credits a completion (or a failed attempt) to the explicit accumulator and every active scope."""
     targets = list(_scopes.get())

@@ -30,6 +30,8 @@ PERSONAS = Path(__file__).resolve().parent / "data" / "personas.txt"
 POOLS = {"v1": pool_pb2.POOL_KIND_V1, "v2": pool_pb2.POOL_KIND_V2}
 # Drops caused by the world (LLM or service outages) slow the refill loop down; drops of untrustworthy QAPs don't.
 OUTAGE_PREFIXES = ("llm_", "executor_", "iterator_", "pool_")
+# Why the pool did not take a QAP, by the PoolService's status; anything else means it could not be reached.
+PUSH_FAILURES = {grpc.StatusCode.INVALID_ARGUMENT: "push_rejected", grpc.StatusCode.ALREADY_EXISTS: "duplicate"}
 
 
 def load_personas(path: Path = PERSONAS) -> list[str]:
@@ -97,6 +99,12 @@ class Generator:
             # The calls and tokens spent so far stay on the record of the dropped QAP.
             outcome.qap, outcome.drop_reason = None, "deadline"
             outcome.message = f"over {self.config.qap_deadline_seconds:g} s"
+        except Exception as exc:
+            # A fault of the mesh, not of the LLM's output: dropped and counted like any other drop, with the
+            # traceback in the log, instead of escaping uncounted.
+            log.exception("qap build failed")
+            outcome.qap, outcome.drop_reason = None, "internal_error"
+            outcome.message = f"{type(exc).__name__}: {exc}"
         self._account(outcome)
         return outcome
 
@@ -128,9 +136,9 @@ class Generator:
             await self.pool.Push(pool_pb2.PushRequest(pool=POOLS[pool], qap=qap), timeout=30)
         except grpc.aio.AioRpcError as exc:
             details = "; ".join(f"{f}: {d}" for f, d in field_violations(exc)) or str(exc.details())
-            reason = "push_rejected" if exc.code() == grpc.StatusCode.INVALID_ARGUMENT else "pool_unavailable"
+            reason = PUSH_FAILURES.get(exc.code(), "pool_unavailable")
             self.dropped[reason] += 1
-            metrics.DROPPED.labels(reason).inc()
+            metrics.PUSH_FAILURES.labels(reason).inc()
             log.warning("push failed", extra={"reason": reason, "detail": details})
             return Pushed(False, reason, details)
         metrics.PUSHED.labels(pool).inc()

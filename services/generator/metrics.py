@@ -18,4 +18,7 @@ REPAIRS = Counter("synthmesh_generator_repairs", "Answer repairs: attempts, and 
                   ("result",))
 TOPICS = Counter("synthmesh_generator_topics", "QAPs generated per topic.", ("topic",))
 PUSHED = Counter("synthmesh_generator_pushed", "QAPs pushed to the pool.", ("pool",))
+# A generated QAP the pool did not take: counted here, not among the drops (it was built, and counted so).
+PUSH_FAILURES = Counter("synthmesh_generator_push_failures", "Generated QAPs the pool refused or could not take, "
+                        "by reason.", ("reason",))
 REFILLING = Gauge("synthmesh_generator_refilling", "1 while the refill loop runs, 0 when paused (e.g. LLM auth).")

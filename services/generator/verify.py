@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 
 import grpc
 
+from services.common.llm_usage import record_remote_usage
 from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.executor.v1 import executor_pb2_grpc
 from synthmesh.iterator.v1 import iterator_pb2 as it
@@ -81,6 +82,9 @@ class Verifier:
                 results[item.index] = item.result
         except grpc.aio.AioRpcError as exc:
             raise VerifyError("executor_unavailable", f"executor: {exc.code().name}: {exc.details()}") from exc
+        if len(results) < len(pages):
+            raise VerifyError("executor_unavailable", f"the executor's stream ended after {len(results)} of "
+                                                      f"{len(pages)} results")
         ordered = [results[i] for i in range(len(pages))]
         for page, result in zip(pages, ordered, strict=True):
             page.errors_before = page.errors_after = errors_of(result)
@@ -103,6 +107,9 @@ class Verifier:
                         final = item.result
             except grpc.aio.AioRpcError as exc:
                 raise VerifyError("iterator_unavailable", f"iterator: {exc.code().name}: {exc.details()}") from exc
+            if final is not None:  # the repair's LLM calls are this QAP's cost too
+                used = final.usage
+                record_remote_usage(used.llm_calls, used.prompt_tokens, used.completion_tokens, used.cost_usd)
             if final is None or not final.best.files or not final.best.HasField("result"):
                 continue
             result = final.best.result

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 from grpc_health.v1 import health_pb2, health_pb2_grpc
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from synthmesh.generator.v1 import generator_pb2 as pb
@@ -101,3 +104,26 @@ async def test_a_qap_over_its_deadline_is_dropped_with_the_calls_it_spent(
         await replica.close()
     assert reply.outcome == pb.OUTCOME_DROPPED and reply.drop_reason == "deadline", reply.message
     assert reply.llm_calls >= 1 and reply.tokens > 0
+
+
+def sample(name: str, **labels: str) -> float:
+    return REGISTRY.get_sample_value(name, labels) or 0.0
+
+
+async def test_a_qap_the_pool_cannot_take_is_a_push_failure_not_a_drop(
+        executor: Running, iterator: IteratorService, offline_model: OfflineModel, pool_gateway: PoolGateway,
+        redis_server: RedisProcess, clean_pool: Redis) -> None:
+    nowhere = dataclasses.replace(pool_gateway, address=f"127.0.0.1:{free_port()}")  # no PoolService there
+    replica = await start_generator(generator_config(executor, iterator, offline_model, nowhere, redis_server.url))
+    counts = {"generated": sample("synthmesh_generator_qaps_total", outcome="generated"),
+              "dropped": sample("synthmesh_qap_dropped_total", reason="pool_unavailable"),
+              "push failed": sample("synthmesh_generator_push_failures_total", reason="pool_unavailable")}
+    try:
+        reply = await replica.stub.GenerateQap(pb.GenerateQapRequest(seed=600, push=True), timeout=120)
+    finally:
+        await replica.close()
+    assert reply.outcome == pb.OUTCOME_GENERATED and not reply.pushed
+    assert reply.message.startswith("pool_unavailable: "), reply.message
+    assert sample("synthmesh_generator_qaps_total", outcome="generated") == counts["generated"] + 1
+    assert sample("synthmesh_qap_dropped_total", reason="pool_unavailable") == counts["dropped"]
+    assert sample("synthmesh_generator_push_failures_total", reason="pool_unavailable") == counts["push failed"] + 1

@@ -56,12 +56,16 @@ async def test_change_answers_qap_derives_from_a_verified_base(generator: Genera
 async def test_broken_answers_are_repaired_before_they_are_pooled(generator: GeneratorUnderTest,
                                                                   offline_model: OfflineModel) -> None:
     await offline_model.client.post("/admin/config", json={"broken_rate": 1.0})
+    # The server keeps its latest requests only: the test counts by sequence number, not by length.
+    last_seq = max((r["seq"] for r in await offline_model.requests()), default=0)
     reply = await generate(generator, topic=pb.TOPIC_GAMES, augment_type=pb.AUGMENT_TYPE_CHANGE_QUESTIONS, seed=13,
                            push=True)
     assert reply.outcome == pb.OUTCOME_GENERATED, reply.message
     assert all(c.errors_before > 0 and c.errors_after == 0 and c.repair_attempts >= 1 for c in reply.checks)
-    repairs = [r for r in await offline_model.requests() if r.get("step") == "repair"]
-    assert len(repairs) >= 4
+    repairs = len([r for r in await offline_model.requests() if r.get("step") == "repair" and r["seq"] > last_seq])
+    assert repairs >= 4
+    # The iterator's repair calls are this QAP's cost too: question, 3 rewrites and 4 answers, plus the repairs.
+    assert reply.llm_calls >= 8 + repairs, (reply.llm_calls, repairs)
     for response in qap_to_body(reply.qap)["responses"]:
         assert "!" not in response["completion"]["files"][0]["content"].split("synthmesh-offline:")[1].split("*/")[0]
 
