@@ -19,8 +19,10 @@ from services.common.settings import BindError
 prometheus_client.disable_created_metrics()  # type: ignore[no-untyped-call]
 
 LATENCY_BUCKETS = (0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
-LLM_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300)
-RUN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30)
+# LLM calls and the generator's stages: a role's timeout may reach an hour, a repair stage several calls.
+LLM_BUCKETS = (0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600, 900, 1800, 3600)
+# Executor jobs: a trivial run takes milliseconds; a job may wait for a slot, then run up to its 120 s wall limit.
+RUN_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120, 300, 600)
 
 _GRPC_LABELS = ("grpc_type", "grpc_service", "grpc_method")
 
@@ -38,15 +40,6 @@ GRPC_SERVER_HANDLING = Histogram(
 )
 GRPC_SERVER_MSG_SENT = Counter(
     "grpc_server_msg_sent", "Stream messages sent by the server.", _GRPC_LABELS
-)
-GRPC_CLIENT_HANDLED = Counter(
-    "grpc_client_handled", "RPCs completed by this process as a client.", (*_GRPC_LABELS, "grpc_code")
-)
-GRPC_CLIENT_HANDLING = Histogram(
-    "grpc_client_handling_seconds",
-    "Time from the start of an RPC to its completion, seen by the client.",
-    _GRPC_LABELS,
-    buckets=LATENCY_BUCKETS,
 )
 BUILD_INFO = Info("synthmesh_build", "Service name and version.")
 SERVING = Gauge(

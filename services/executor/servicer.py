@@ -26,7 +26,10 @@ log = logging.getLogger(__name__)
 RUNS = Counter("synthmesh_executor_runs", "Jobs executed, by language and outcome.", ("language", "outcome"))
 RUN_SECONDS = Histogram("synthmesh_executor_run_seconds", "Wall time of a job.", ("language",),
                         buckets=RUN_BUCKETS)
-QUEUE = Gauge("synthmesh_executor_queue_depth", "Jobs accepted and not yet finished.")
+QUEUE = Gauge("synthmesh_executor_queue_depth", "Jobs accepted and not yet finished (waiting or running).")
+# Read at scrape time from the slot pool and the browser pool: jobs that wait for a place, the saturation signal.
+WAITING = Gauge("synthmesh_executor_waiting_jobs", "Jobs waiting for a free slot (program) or page (page).",
+                ("kind",))
 SANDBOX_FAILURES = Counter("synthmesh_executor_sandbox_failures", "Jobs that ended in SANDBOX_ERROR.",
                            ("language",))
 BROWSER_ERRORS = Counter("synthmesh_executor_browser_errors", "Errors raised by pages, by kind and phase.",
@@ -43,6 +46,10 @@ class BrowserRunner(Protocol):
     def runtime(self) -> str:
         """A version string of the browser."""
 
+    @property
+    def waiting(self) -> int:
+        """Page jobs waiting for a free page."""
+
 
 class ExecutorServicer(executor_pb2_grpc.ExecutorServiceServicer):
     """Executes jobs; program outcomes are data, request problems are status codes."""
@@ -54,6 +61,8 @@ class ExecutorServicer(executor_pb2_grpc.ExecutorServiceServicer):
         self.browser = browser
         self.runtimes = runtimes
         self.in_flight = 0
+        WAITING.labels("program").set_function(lambda: pool.waiting)
+        WAITING.labels("page").set_function(lambda: browser.waiting if browser is not None else 0)
 
     async def _admit(self, jobs: int, context: aio.ServicerContext[Any, Any]) -> None:
         if self.in_flight + jobs > self.config.max_queue:

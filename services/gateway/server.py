@@ -18,6 +18,7 @@ from starlette.types import ASGIApp
 
 from services.common.pool.errors import PoolUnavailable
 from services.common.pool.handout import HandOuts
+from services.common.pool.metrics import REDIS_UP
 from services.common.pool.store import Pool
 from services.common.redis_conn import create_blocking_client, create_client
 from services.common.server import ServiceRuntime
@@ -113,10 +114,12 @@ class Maintenance:
             await self.pool.bury_unusable_v2()
             await self.pool.depth()
         except PoolUnavailable as exc:
+            REDIS_UP.set(0)
             if not self._failing:
                 log.warning("pool maintenance failing", extra={"error": str(exc)})
             self._failing = True
             return
+        REDIS_UP.set(1)
         if self._failing:
             log.info("pool maintenance recovered")
         self._failing = False

@@ -6,9 +6,12 @@ an exception from below it, which the real browser raises only when Chromium its
 
 from __future__ import annotations
 
+import asyncio
+
 from prometheus_client import REGISTRY
 
 from services.common.errors import Violations
+from services.executor.sandbox.pool import PIPELINE_DEPTH
 from services.executor.servicer import ExecutorServicer
 from services.executor.validation import PreparedJob, prepare
 from synthmesh.executor.v1 import executor_pb2 as pb
@@ -18,6 +21,8 @@ from .conftest import Running, make_config
 
 class CrashedBrowser:
     """A browser pool whose every page job fails."""
+
+    waiting = 0
 
     async def execute(self, job: PreparedJob) -> pb.ExecuteResponse:
         raise RuntimeError("Target page, context or browser has been closed")
@@ -45,3 +50,20 @@ async def test_an_exception_below_the_servicer_is_a_counted_sandbox_error(execut
     assert count("synthmesh_executor_runs_total", language="html", outcome="SANDBOX_ERROR") == runs + 1
     assert count("synthmesh_executor_sandbox_failures_total", language="html") == failures + 1
     assert servicer.in_flight == 0
+
+
+async def test_jobs_waiting_for_a_slot_are_the_queue(executor: Running) -> None:
+    # Two slots, each taking PIPELINE_DEPTH jobs at once (the next is already in its worker): two more 1 s jobs
+    # wait for a place, then none.
+    waiting = {"name": "synthmesh_executor_waiting_jobs", "labels": {"kind": "program"}}
+    job = pb.ExecuteRequest(language=pb.LANGUAGE_PYTHON, files=[pb.File(path="main.py",
+                                                                         content="import time\ntime.sleep(1)")])
+    calls = [asyncio.ensure_future(executor.stub.Execute(job, timeout=60)) for _ in range(2 * PIPELINE_DEPTH + 2)]
+    seen = 0.0
+    async with asyncio.timeout(30):
+        while seen < 2:
+            seen = max(seen, REGISTRY.get_sample_value(waiting["name"], waiting["labels"]) or 0.0)
+            await asyncio.sleep(0.01)
+    results = await asyncio.gather(*calls)
+    assert all(r.outcome == pb.OUTCOME_OK for r in results)
+    assert REGISTRY.get_sample_value(waiting["name"], waiting["labels"]) == 0

@@ -6,6 +6,7 @@ import asyncio
 import time
 
 import orjson
+from prometheus_client import REGISTRY
 
 from services.common.pool import keys
 from services.common.pool.store import Kind
@@ -105,9 +106,11 @@ async def test_metrics_are_served_and_move_with_hand_outs(gateway: Gateway) -> N
 async def test_maintenance_survives_an_outage_and_sweeps_afterwards(gateway: Gateway) -> None:
     async with open_gateway(f"redis://127.0.0.1:{free_port()}") as down:
         await Maintenance(down.pool, down.handouts, 60).run_once()  # logs, never raises
+    assert REGISTRY.get_sample_value("synthmesh_pool_redis_up") == 0  # the depth gauges are stale
     await gateway.pool.push(make_body(), Kind.V1)
     claim = await gateway.handouts.take("crashed", 0)
     assert claim is not None
     await gateway.redis.zadd(keys.LEASES, {claim.lease: 1.0})  # its lease ran out long ago
     await Maintenance(gateway.pool, gateway.handouts, 60).run_once()
     assert await gateway.redis.llen(keys.DEAD) == 1 and await gateway.redis.zcard(keys.LEASES) == 0
+    assert REGISTRY.get_sample_value("synthmesh_pool_redis_up") == 1

@@ -8,11 +8,17 @@ from collections.abc import Awaitable, Callable
 from dataclasses import replace
 
 import orjson
+import pytest
+from prometheus_client import REGISTRY
 from redis.asyncio import Redis
 
 from services.common.pool import keys
+from services.common.pool.config import PoolConfig
+from services.common.pool.errors import PoolUnavailable
 from services.common.pool.handout import HandOuts
 from services.common.pool.store import Kind, Pool
+from services.common.redis_conn import RedisConfig, create_blocking_client, create_client
+from tests.procs import free_port
 from tests.qaps import cids_of, make_body
 
 # A wait the tests never sit out: a caller back within WOKEN_WITHIN was woken by a push or an interrupt, not by
@@ -202,3 +208,18 @@ async def test_the_sweeper_requeues_what_a_dead_waiter_left(handouts: HandOuts, 
     assert await redis.exists(keys.claim("dead-lease")) == 0 and await redis.zcard(keys.WAITERS) == 0
     claim = await handouts.take("c", 0)
     assert claim is not None and list(claim.cids) == cids
+
+
+async def test_every_ask_is_timed_also_when_redis_does_not_answer(pool_config: PoolConfig) -> None:
+    config = RedisConfig(url=f"redis://127.0.0.1:{free_port()}", connect_timeout=0.2)
+    client, blocking = create_client(config), create_blocking_client(config, 4)
+    outs = HandOuts(Pool(client, pool_config), blocking)
+    asked = REGISTRY.get_sample_value("synthmesh_pool_wait_seconds_count") or 0.0
+    try:
+        with pytest.raises(PoolUnavailable):
+            await outs.take("test", 5.0)
+    finally:
+        await outs.close()
+        await blocking.aclose()
+        await client.aclose()
+    assert REGISTRY.get_sample_value("synthmesh_pool_wait_seconds_count") == asked + 1

@@ -91,7 +91,12 @@ class HandOuts:
         left, the server is stopping). Raises PoolUnavailable when Redis does not answer.
         """
         start = time.monotonic()
-        deadline = start + wait
+        try:
+            return await self._take(caller, start + wait, interrupt)
+        finally:  # every ask is timed: served, given up, failed on Redis or cancelled
+            WAIT_SECONDS.observe(time.monotonic() - start)
+
+    async def _take(self, caller: str, deadline: float, interrupt: Interrupt | None) -> Claim | None:
         for _ in range(MAX_INVALID_IN_A_ROW):
             lease = uuid7()
             raw = await self._claims.submit((lease, caller))
@@ -99,11 +104,9 @@ class HandOuts:
             if raw is None and remaining >= MIN_WAIT_SECONDS:
                 raw = await self._block(lease, caller, remaining, interrupt)
             if raw is None:
-                WAIT_SECONDS.observe(time.monotonic() - start)
                 return None
             claim = await self._accept(lease, caller, raw)
             if claim is not None:
-                WAIT_SECONDS.observe(time.monotonic() - start)
                 return claim
         return None
 

@@ -4,14 +4,18 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-# Waits run from a millisecond (pool non-empty) to the gateway's limit, which stays under Dojo's 120 s timeout.
-WAIT_BUCKETS = (0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 120)
+# Waits run from a fraction of a millisecond (pool non-empty: one batched script call) to the gateway's limit,
+# which stays under Dojo's 120 s timeout.
+WAIT_BUCKETS = (0.0001, 0.00025, 0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30,
+                60, 120)
 
 POOL_DEPTH = Gauge(
     "synthmesh_pool_depth",
     "QAPs in each part of the pool: v1 queue, v2 questions, in flight (handed out, unacknowledged), dead letter.",
     ("pool",),
 )
+# The depth gauges keep their last value while Redis is down; this says whether they are current.
+REDIS_UP = Gauge("synthmesh_pool_redis_up", "1 when the last pool check (every maintenance period) reached Redis.")
 PUSHES = Counter("synthmesh_pool_pushes", "QAPs stored in the pool, by pool.", ("pool",))
 REJECTED_PUSHES = Counter(
     "synthmesh_pool_rejected_pushes", "Pushes refused because Dojo would reject the QAP, by reason.", ("reason",)

@@ -218,6 +218,7 @@ class BrowserPool:
         self._playwright: Playwright | None = None
         self._browsers: list[Browser] = []
         self._free: asyncio.Queue[tuple[int, WarmPage]] = asyncio.Queue()
+        self.waiting = 0  # page jobs waiting for a free page
         self._counter = itertools.count(1)
         self._home = Path(tempfile.mkdtemp(prefix="synthmesh-browser-"))
         self._resets: set[asyncio.Task[None]] = set()
@@ -278,7 +279,11 @@ class BrowserPool:
     async def execute(self, job: PreparedJob) -> pb.ExecuteResponse:
         """Loads the page, exercises it and reports every error with its phase."""
         start = time.monotonic()
-        index, warm = await self._free.get()
+        self.waiting += 1
+        try:
+            index, warm = await self._free.get()
+        finally:
+            self.waiting -= 1
         req = job.request
         collector = Collector(origin=f"http://job-{next(self._counter)}.{SITE}",
                               files={f.path: f.content for f in req.files})

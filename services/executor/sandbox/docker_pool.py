@@ -89,14 +89,18 @@ class DockerPool:
     async def run(self, request: dict[str, Any], memory_bytes: int, max_processes: int) -> RunResult:
         """Runs one request in a new container."""
         self.waiting += 1
-        async with self._gate:
+        try:
+            await self._gate.acquire()
+        finally:  # a caller that left while waiting is not waiting any more
             self.waiting -= 1
-            try:
-                return await self._run(request, memory_bytes, max_processes)
-            except Exception as exc:  # the engine failed: the job's behaviour is unknown, say so
-                self.sandbox_failures += 1
-                log.warning("docker run failed", extra={"error": str(exc)})
-                return RunResult({}, 0, sandbox_error=f"docker: {type(exc).__name__}: {exc}")
+        try:
+            return await self._run(request, memory_bytes, max_processes)
+        except Exception as exc:  # the engine failed: the job's behaviour is unknown, say so
+            self.sandbox_failures += 1
+            log.warning("docker run failed", extra={"error": str(exc)})
+            return RunResult({}, 0, sandbox_error=f"docker: {type(exc).__name__}: {exc}")
+        finally:
+            self._gate.release()
 
     async def _run(self, request: dict[str, Any], memory_bytes: int, max_processes: int) -> RunResult:
         container = await self._docker.containers.create(self._config(request, memory_bytes, max_processes))

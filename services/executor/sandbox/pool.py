@@ -61,6 +61,7 @@ class RunPool(Protocol):
 
     settings: PoolSettings
     reaper: Reaper | None
+    waiting: int  # jobs waiting for a place to run
 
     @property
     def size(self) -> int:
