@@ -12,14 +12,17 @@ import grpc
 from google.protobuf import json_format
 from rich.console import Console
 
+from services.cli.exec_cmd import NAMES
 from services.cli.inputs import UsageError, check_writable, read_text, rpc_failure
 from services.common.settings import DEFAULT_PORTS
+from synthmesh.executor.v1 import executor_pb2 as ex
 from synthmesh.iterator.v1 import iterator_pb2 as pb
 from synthmesh.iterator.v1 import iterator_pb2_grpc
 
 STRATEGIES = {"seidr": pb.STRATEGY_SEIDR, "alphacodium": pb.STRATEGY_ALPHACODIUM, "llmcoder": pb.STRATEGY_LLMCODER,
               "rewoo": pb.STRATEGY_REWOO, "direct": pb.STRATEGY_DIRECT}
-LANGUAGES = {"python": "LANGUAGE_PYTHON", "javascript": "LANGUAGE_JAVASCRIPT", "html": "LANGUAGE_HTML"}
+# exec's --language names, as the proto JSON spells them.
+LANGUAGES = {name: ex.Language.Name(value) for name, value in NAMES.items()}
 COLOURS = {"candidate": "cyan", "feedback": "yellow", "revert": "red", "backtrack": "magenta", "budget": "red",
            "plan": "green", "step": "green", "selection": "blue"}
 
