@@ -151,14 +151,19 @@ class Generator:
         return Pushed(True)
 
     async def _refill_one(self, pool: str) -> bool:
-        """One refill round; False when an outage should slow the loop down."""
+        """One refill round; False when it pooled nothing, so that the loop slows down.
+
+        Outages back off, and so do drops of the LLM's output (duplicates, rankings that could not be trusted):
+        rebuilding at once after every drop spun at 100+ drops a second against a fast model that kept
+        repeating a question, spending a call each time. The loop's backoff resets on the next pooled QAP.
+        """
         outcome = await self.build(Request())
         if outcome.qap is None:
             if outcome.drop_reason in ("llm_auth", "llm_credit"):
                 self._pause_after_fatal()
-            return not outcome.drop_reason.startswith(OUTAGE_PREFIXES)
+            return False
         pushed = await self.push(outcome.qap, pool, outcome.question)
-        return pushed.ok or pushed.reason != "pool_unavailable"
+        return pushed.ok
 
     def _pause_after_fatal(self) -> None:
         """Auth or credit failure: take no pool place for a while (readiness shows NOT_SERVING), then try again.

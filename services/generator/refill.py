@@ -126,7 +126,8 @@ class Refiller:
             ok = await self._build_holding(pool, member)
             failures = 0 if ok else failures + 1
             if failures:
-                # Repeated failures (an LLM outage, a full executor) back off exponentially, with jitter.
+                # Rounds that pooled nothing (an outage, or drops of the LLM's output) back off exponentially, with
+                # jitter; the next pooled QAP resets it.
                 await asyncio.sleep(min(300.0, self.idle * 2 ** min(failures, 8)) * random.uniform(0.5, 1.0))  # noqa: S311
 
     async def _build_holding(self, pool: str, member: str) -> bool:

@@ -6,6 +6,7 @@ import asyncio
 
 from redis.asyncio import Redis
 
+from services.generator.dedupe import Deduper
 from services.generator.refill import Reservations
 from synthmesh.pool.v1 import pool_pb2
 from tests.redisproc import RedisProcess
@@ -98,3 +99,27 @@ async def test_a_replica_paused_by_an_auth_failure_gives_its_place_back(
         assert await reservations.count("v1") == 0
     finally:
         await replica.close()
+
+
+async def test_a_loop_whose_every_build_is_dropped_backs_off(
+        executor: Running, iterator: IteratorService, offline_model: OfflineModel, pool_gateway: PoolGateway,
+        redis_server: RedisProcess, clean_pool: Redis) -> None:
+    # A threshold of 0 makes every question a near-duplicate of those remembered: each build drops at once,
+    # after its question call. Without a backoff the loop rebuilt at once, 100+ times a second on a fast model.
+    config = generator_config(executor, iterator, offline_model, pool_gateway, redis_server.url,
+                              GENERATOR_REFILL="true", GENERATOR_TARGET_V1="1", GENERATOR_TARGET_V2="0",
+                              GENERATOR_WORKERS="1", GENERATOR_DEDUPE_THRESHOLD="0")
+    # Remembered before the loop starts, so that its very first build is a duplicate too. One question per topic:
+    # any page-building question lies at a positive cosine from at least one of them.
+    deduper = Deduper(clean_pool, config.dedupe_threshold, config.dedupe_window)
+    for question in ("Create an interactive web animation of planets orbiting a glowing sun.",
+                     "Build a browser game where the player dodges falling blocks and scores points.",
+                     "Make a web page that simulates a pendulum and plots its energy over time."):
+        await deduper.remember(question)
+    replica = await start_generator(config)
+    try:
+        await asyncio.sleep(4.0)  # the window the loop gets: the bound below holds for any machine speed
+        drops = replica.generator.dropped["duplicate"]
+    finally:
+        await replica.close()
+    assert 1 <= drops <= 4, (f"{drops} builds dropped in 4 s", dict(replica.generator.dropped))
