@@ -7,6 +7,7 @@ import os
 import subprocess
 
 from services.common.server import ServiceRuntime
+from services.executor import scratch
 from services.executor.browser.pool import BrowserPool, browser_settings
 from services.executor.config import ExecutorConfig
 from services.executor.sandbox.docker_pool import DockerPool
@@ -46,6 +47,7 @@ class Executor:
         """Starts slots and browsers; raises SandboxUnavailable when isolation is missing."""
         if self.config.pool.mode == "none":
             log.warning("EXECUTOR_SANDBOX=none: untrusted code runs WITHOUT isolation (development only)")
+        scratch.remove_stale()
         await self.pool.start()
         if self.config.browser_slots:
             # Chromium's network namespace and non-root uid need root; only "none" runs it as it comes.

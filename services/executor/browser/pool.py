@@ -22,7 +22,6 @@ import itertools
 import logging
 import os
 import shutil
-import tempfile
 import time
 from dataclasses import dataclass
 from pathlib import Path
@@ -42,6 +41,7 @@ from playwright.async_api import (
     async_playwright,
 )
 
+from services.executor import scratch
 from services.executor.browser.memory import DISCARD_BYTES, MIB, browser_groups, held_bytes
 from services.executor.browser.page_job import SITE, Collector, run_page
 from services.executor.browser.scripts import INIT_SCRIPT
@@ -220,7 +220,7 @@ class BrowserPool:
         self._free: asyncio.Queue[tuple[int, WarmPage]] = asyncio.Queue()
         self.waiting = 0  # page jobs waiting for a free page
         self._counter = itertools.count(1)
-        self._home = Path(tempfile.mkdtemp(prefix="synthmesh-browser-"))
+        self._home = scratch.make("browser")
         self._resets: set[asyncio.Task[None]] = set()
         self._closing = False
         self._groups: list[SlotGroup] = []  # each browser's cgroup, when isolated

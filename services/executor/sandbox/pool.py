@@ -11,11 +11,11 @@ import collections
 import logging
 import os
 import shutil
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Protocol
 
+from services.executor import scratch
 from services.executor.sandbox import cgroups
 from services.executor.sandbox.reaper import Reaper
 from services.executor.sandbox.seccomp import export_bpf
@@ -107,7 +107,7 @@ def check_host(settings: PoolSettings) -> str:
 
 def prepare_runtime_dir(settings: PoolSettings) -> Path:
     """A world-readable folder holding the worker, the node harness and the compiled seccomp program."""
-    runtime = Path(tempfile.mkdtemp(prefix="synthmesh-executor-"))
+    runtime = scratch.make("executor")
     runtime.chmod(0o755)
     for name in (*WORKER_FILES, "harness.js"):
         shutil.copy(HERE / name, runtime / name)
