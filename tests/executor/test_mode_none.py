@@ -72,6 +72,14 @@ async def test_a_node_run_stops_at_its_memory_limit(unisolated: executor_pb2_grp
     assert 64 <= held_mib(result) <= 256 + RUNTIME_ALLOWANCE_MIB, result.stdout[-200:]
 
 
+async def test_a_few_threads_fit_under_the_limit(unisolated: executor_pb2_grpc.ExecutorServiceStub) -> None:
+    # Each thread reserves an 8 MiB stack, counted against the cap: eight of them still fit under 256 MiB.
+    code = ("import threading\nresults = []\nthreads = [threading.Thread(target=results.append, args=(i,)) "
+            "for i in range(8)]\n[t.start() for t in threads]\n[t.join() for t in threads]\nprint(len(results))")
+    result = await unisolated.Execute(py(code, limits=LIMITS))
+    assert result.outcome == pb.OUTCOME_OK and result.stdout.strip() == "8", result.stderr[-300:]
+
+
 async def test_runs_within_their_limit_are_not_held_back(unisolated: executor_pb2_grpc.ExecutorServiceStub) -> None:
     bounded = LIMITS.memory_bytes // (16 * MIB) - 4  # 192 MiB of data under a 256 MiB limit
     for request in (py(PYTHON_GREEDY.replace("128", str(bounded)), limits=LIMITS),
@@ -114,3 +122,4 @@ async def test_the_worker_runs_from_the_installed_package(unisolated: executor_p
     code = "import os\nprint(open(f'/proc/{os.getppid()}/cmdline').read().split(chr(0))[3])"
     result = await unisolated.Execute(py(code, limits=LIMITS))
     assert Path(result.stdout.strip()) == SOURCE_DIR / "worker.py"
+

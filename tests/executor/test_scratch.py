@@ -17,25 +17,28 @@ def dead_pid() -> int:
 
 
 def test_only_folders_of_processes_that_are_gone_are_removed(tmp_path: Path) -> None:
-    gone = dead_pid()
-    leftovers = [tmp_path / f"synthmesh-executor-{gone}-abc", tmp_path / f"synthmesh-browser-{gone}-def"]
+    gone, me = dead_pid(), os.getpid()
+    # A dead process, and an earlier process with this process's pid (a container restarted in place).
+    leftovers = [tmp_path / f"synthmesh-executor-{gone}.123-abc", tmp_path / f"synthmesh-browser-{gone}.456-def",
+                 tmp_path / f"synthmesh-executor-{me}.1-old"]
     for folder in leftovers:
         (folder / "scratch-0" / "run").mkdir(parents=True)
         (folder / "worker.py").write_text("print('left behind')")
-    mine = tmp_path / f"synthmesh-executor-{os.getpid()}-ghi"
-    other = tmp_path / f"synthmesh-notes-{gone}-jkl"
+    mine = tmp_path / f"synthmesh-executor-{me}.{scratch.started(me)}-ghi"
+    other = tmp_path / f"synthmesh-notes-{gone}.1-jkl"
     for folder in (mine, other):
         folder.mkdir()
-    (tmp_path / f"synthmesh-executor-{gone}-lnk").symlink_to(mine)
-    assert scratch.remove_stale(tmp_path) == 2
+    (tmp_path / f"synthmesh-executor-{gone}.1-lnk").symlink_to(mine)
+    assert scratch.remove_stale(tmp_path) == 3
     assert not any(folder.exists() for folder in leftovers)
     assert mine.is_dir() and other.is_dir(), "a live executor's folder, or a folder not ours, must stay"
-    assert (tmp_path / f"synthmesh-executor-{gone}-lnk").is_symlink()
+    assert (tmp_path / f"synthmesh-executor-{gone}.1-lnk").is_symlink()
 
 
 def test_folders_are_named_after_their_process() -> None:
     folder = scratch.make("executor")
     try:
-        assert folder.name.startswith(f"synthmesh-executor-{os.getpid()}-") and folder.is_dir()
+        assert folder.name.startswith(f"synthmesh-executor-{os.getpid()}.{scratch.started(os.getpid())}-")
+        assert folder.is_dir()
     finally:
         folder.rmdir()

@@ -173,9 +173,12 @@ def become_subreaper():
     """Mode none: whatever a run leaves running is re-parented to this worker, not to init, so it can be found.
 
     Without it a program that double-forks (setsid, then fork) leaves its process group and outlives the run,
-    free to tamper with later runs of the same uid (their files, their processes).
+    free to tamper with later runs of the same uid (their files, their processes). The worker is also made
+    non-dumpable: runs share its uid, and one could otherwise ptrace another slot's worker and rewrite it in
+    memory (each program makes itself dumpable again, for its own /proc files).
     """
     check(libc.prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), "PR_SET_CHILD_SUBREAPER")
+    check(libc.prctl(PR_SET_DUMPABLE, 0, 0, 0, 0), "PR_SET_DUMPABLE")
 
 
 def kill_group(pid):

@@ -51,19 +51,26 @@ def set_limits(limits):
 
 
 def limit_data(language, memory):
-    """Mode none only: caps the run's data segment at its memory limit above what its runtime starts with.
+    """Mode none only: caps the run's memory at its limit above what its runtime starts with.
 
     In mode namespaces the slot's memory cgroup holds each run to its limit. Without it (a Docker slot, a pod
     under gVisor, or no isolation at all) nothing else keeps one run from taking the memory every run of the
-    host shares; a Python run then meets MemoryError at its limit, node a failed allocation. The forked Python
-    child starts with the warm interpreter's data segment, which is its own and not the program's.
+    host shares; a Python run then meets MemoryError at its limit, node a failed allocation. Linux counts mmap'd
+    memory in the data segment, gVisor only brk: Python runs get the same cap on their address space too (node's
+    V8 reserves gigabytes of address space it never uses, so node keeps its heap flag and the data limit). The
+    forked Python child starts with the warm interpreter's segments, which are its own and not the program's.
+    Each thread reserves its stack (8 MiB), which counts against the limit as well.
     """
     if language == "python":
+        sizes = {}
         with open("/proc/self/status", encoding="ascii") as f:
-            base = next(int(line.split()[1]) << 10 for line in f if line.startswith("VmData:"))
+            for line in f:
+                if line.startswith(("VmData:", "VmSize:")):
+                    sizes[line[:6]] = int(line.split()[1]) << 10
+        resource.setrlimit(resource.RLIMIT_DATA, (sizes["VmData"] + memory, sizes["VmData"] + memory))
+        resource.setrlimit(resource.RLIMIT_AS, (sizes["VmSize"] + memory, sizes["VmSize"] + memory))
     else:
-        base = NODE_DATA_BASE
-    resource.setrlimit(resource.RLIMIT_DATA, (base + memory, base + memory))
+        resource.setrlimit(resource.RLIMIT_DATA, (NODE_DATA_BASE + memory, NODE_DATA_BASE + memory))
 
 
 def job_environment(limits):
