@@ -19,7 +19,7 @@ from services.generator import metrics
 from services.generator.config import GeneratorConfig
 from services.generator.dedupe import Deduper
 from services.generator.pipeline import Outcome, Pipeline, Request
-from services.generator.refill import Refiller, Reservations
+from services.generator.refill import Refiller, Reservations, Round
 from services.generator.verify import Verifier
 from synthmesh.executor.v1 import executor_pb2_grpc
 from synthmesh.iterator.v1 import iterator_pb2_grpc
@@ -28,10 +28,11 @@ from synthmesh.pool.v1 import pool_pb2, pool_pb2_grpc
 log = logging.getLogger(__name__)
 PERSONAS = Path(__file__).resolve().parent / "data" / "personas.txt"
 POOLS = {"v1": pool_pb2.POOL_KIND_V1, "v2": pool_pb2.POOL_KIND_V2}
-# Drops caused by the world (LLM or service outages) slow the refill loop down; drops of untrustworthy QAPs don't.
-OUTAGE_PREFIXES = ("llm_", "executor_", "iterator_", "pool_")
+# Drops caused by the world (LLM or service outages, a fault of the mesh): the refill loop backs off exponentially
+# and GetStats shows the last one; drops of unusable LLM output only pause the loop briefly.
+OUTAGE_PREFIXES = ("llm_", "executor_", "iterator_", "pool_", "internal_")
 # Why the pool did not take a QAP, by the PoolService's status; anything else means it could not be reached.
-PUSH_FAILURES = {grpc.StatusCode.INVALID_ARGUMENT: "push_rejected", grpc.StatusCode.ALREADY_EXISTS: "duplicate"}
+PUSH_REASONS = {grpc.StatusCode.INVALID_ARGUMENT: "push_rejected", grpc.StatusCode.ALREADY_EXISTS: "duplicate"}
 
 
 def load_personas(path: Path = PERSONAS) -> list[str]:
@@ -70,6 +71,7 @@ class Generator:
                                  self._refill_one)
         self.generated = 0
         self.dropped: Tally[str] = Tally()
+        self.push_failures: Tally[str] = Tally()
         self.last_error = ""
         self._resume: asyncio.TimerHandle | None = None
 
@@ -136,8 +138,8 @@ class Generator:
             await self.pool.Push(pool_pb2.PushRequest(pool=POOLS[pool], qap=qap), timeout=30)
         except grpc.aio.AioRpcError as exc:
             details = "; ".join(f"{f}: {d}" for f, d in field_violations(exc)) or str(exc.details())
-            reason = PUSH_FAILURES.get(exc.code(), "pool_unavailable")
-            self.dropped[reason] += 1
+            reason = PUSH_REASONS.get(exc.code(), "pool_unavailable")
+            self.push_failures[reason] += 1
             metrics.PUSH_FAILURES.labels(reason).inc()
             log.warning("push failed", extra={"reason": reason, "detail": details})
             return Pushed(False, reason, details)
@@ -150,20 +152,17 @@ class Generator:
         log.info("pushed qap", extra={"pool": pool, "cids": list(qap.ground_truth)})
         return Pushed(True)
 
-    async def _refill_one(self, pool: str) -> bool:
-        """One refill round; False when it pooled nothing, so that the loop slows down.
-
-        Outages back off, and so do drops of the LLM's output (duplicates, rankings that could not be trusted):
-        rebuilding at once after every drop spun at 100+ drops a second against a fast model that kept
-        repeating a question, spending a call each time. The loop's backoff resets on the next pooled QAP.
-        """
+    async def _refill_one(self, pool: str) -> Round:
+        """One refill round, and how it ended (the loop pauses after drops and backs off after outages)."""
         outcome = await self.build(Request())
         if outcome.qap is None:
             if outcome.drop_reason in ("llm_auth", "llm_credit"):
                 self._pause_after_fatal()
-            return False
+            return Round.OUTAGE if outcome.drop_reason.startswith(OUTAGE_PREFIXES) else Round.DROPPED
         pushed = await self.push(outcome.qap, pool, outcome.question)
-        return pushed.ok
+        if pushed.ok:
+            return Round.POOLED
+        return Round.OUTAGE if pushed.reason == "pool_unavailable" else Round.DROPPED
 
     def _pause_after_fatal(self) -> None:
         """Auth or credit failure: take no pool place for a while (readiness shows NOT_SERVING), then try again.

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import enum
 import logging
 import random
 from collections.abc import Awaitable, Callable
@@ -71,7 +72,16 @@ class Reservations:
         return int(await self.redis.zcard(RESERVATIONS + pool))
 
 
-Build = Callable[[str], Awaitable[bool]]
+
+class Round(enum.Enum):
+    """How a refill round ended, which decides the pause before the next one."""
+
+    POOLED = "pooled"  # next round at once
+    DROPPED = "dropped"  # the LLM's output was not usable (a duplicate, an untrusted ranking): a short pause
+    OUTAGE = "outage"  # a dependency failed: exponential backoff until a round pools again
+
+
+Build = Callable[[str], Awaitable[Round]]
 
 
 class Refiller:
@@ -123,21 +133,24 @@ class Refiller:
             if pool is None:
                 await asyncio.sleep(self.idle)
                 continue
-            ok = await self._build_holding(pool, member)
-            failures = 0 if ok else failures + 1
+            ended = await self._build_holding(pool, member)
+            failures = failures + 1 if ended is Round.OUTAGE else 0
             if failures:
-                # Rounds that pooled nothing (an outage, or drops of the LLM's output) back off exponentially, with
-                # jitter; the next pooled QAP resets it.
+                # Repeated outages back off exponentially, with jitter; the next round that reaches them resets it.
                 await asyncio.sleep(min(300.0, self.idle * 2 ** min(failures, 8)) * random.uniform(0.5, 1.0))  # noqa: S311
+            elif ended is Round.DROPPED:
+                # Not an outage, but never at once: a model that keeps repeating a question was rebuilt 100+ times
+                # a second, a paid call each time.
+                await asyncio.sleep(self.idle * random.uniform(0.5, 1.0))  # noqa: S311
 
-    async def _build_holding(self, pool: str, member: str) -> bool:
+    async def _build_holding(self, pool: str, member: str) -> Round:
         renewer = asyncio.create_task(self._renew(pool, member))
         self.in_progress += 1
         try:
             return await self.build(pool)
         except Exception:
             log.exception("refill build failed")
-            return False
+            return Round.OUTAGE
         finally:
             self.in_progress -= 1
             renewer.cancel()

@@ -71,7 +71,8 @@ class GeneratorServicer(generator_pb2_grpc.GeneratorServiceServicer):
         except grpc.aio.AioRpcError:
             pass
         return pb.GetStatsResponse(
-            generated_total=g.generated, dropped_total=dict(g.dropped), in_progress=g.refiller.in_progress,
+            generated_total=g.generated, dropped_total=dict(g.dropped), push_failures_total=dict(g.push_failures),
+            in_progress=g.refiller.in_progress,
             target_depth={"v1": g.config.target_v1, "v2": g.config.target_v2}, depth=depth,
             refilling=g.config.refill and not g.refiller.paused, last_error=g.last_error,
             models={role: ",".join(g.config.llm.role(role).models)

@@ -120,8 +120,11 @@ async def test_a_qap_the_pool_cannot_take_is_a_push_failure_not_a_drop(
               "push failed": sample("synthmesh_generator_push_failures_total", reason="pool_unavailable")}
     try:
         reply = await replica.stub.GenerateQap(pb.GenerateQapRequest(seed=600, push=True), timeout=120)
+        stats = await replica.stub.GetStats(pb.GetStatsRequest(), timeout=30)
     finally:
         await replica.close()
+    assert stats.generated_total == 1 and dict(stats.push_failures_total) == {"pool_unavailable": 1}
+    assert "pool_unavailable" not in stats.dropped_total
     assert reply.outcome == pb.OUTCOME_GENERATED and not reply.pushed
     assert reply.message.startswith("pool_unavailable: "), reply.message
     assert sample("synthmesh_generator_qaps_total", outcome="generated") == counts["generated"] + 1

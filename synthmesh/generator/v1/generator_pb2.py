@@ -25,7 +25,7 @@ _sym_db = _symbol_database.Default()
 from synthmesh.pool.v1 import pool_pb2 as synthmesh_dot_pool_dot_v1_dot_pool__pb2
 
 
-DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&synthmesh/generator/v1/generator.proto\x12\x16synthmesh.generator.v1\x1a\x1csynthmesh/pool/v1/pool.proto\"\xd5\x01\n\x12GenerateQapRequest\x12,\n\x05topic\x18\x01 \x01(\x0e\x32\x1d.synthmesh.generator.v1.Topic\x12\x39\n\x0c\x61ugment_type\x18\x02 \x01(\x0e\x32#.synthmesh.generator.v1.AugmentType\x12\x0f\n\x07persona\x18\x03 \x01(\t\x12\x0c\n\x04push\x18\x04 \x01(\x08\x12)\n\x04pool\x18\x05 \x01(\x0e\x32\x1b.synthmesh.pool.v1.PoolKind\x12\x0c\n\x04seed\x18\x06 \x01(\x03\"-\n\x0bStageTiming\x12\r\n\x05stage\x18\x01 \x01(\t\x12\x0f\n\x07seconds\x18\x02 \x01(\x01\"n\n\x0b\x41nswerCheck\x12\x0b\n\x03\x63id\x18\x01 \x01(\t\x12\x0c\n\x04rank\x18\x02 \x01(\x05\x12\x15\n\rerrors_before\x18\x03 \x01(\x05\x12\x14\n\x0c\x65rrors_after\x18\x04 \x01(\x05\x12\x17\n\x0frepair_attempts\x18\x05 \x01(\x05\"\xb0\x02\n\x13GenerateQapResponse\x12\x30\n\x07outcome\x18\x01 \x01(\x0e\x32\x1f.synthmesh.generator.v1.Outcome\x12\x13\n\x0b\x64rop_reason\x18\x02 \x01(\t\x12#\n\x03qap\x18\x03 \x01(\x0b\x32\x16.synthmesh.pool.v1.Qap\x12\x0e\n\x06pushed\x18\x04 \x01(\x08\x12\x34\n\x07timings\x18\x05 \x03(\x0b\x32#.synthmesh.generator.v1.StageTiming\x12\x11\n\tllm_calls\x18\x06 \x01(\x05\x12\x0e\n\x06tokens\x18\x07 \x01(\x03\x12\x33\n\x06\x63hecks\x18\x08 \x03(\x0b\x32#.synthmesh.generator.v1.AnswerCheck\x12\x0f\n\x07message\x18\t \x01(\t\"\x11\n\x0fGetStatsRequest\"\xdb\x04\n\x10GetStatsResponse\x12\x17\n\x0fgenerated_total\x18\x01 \x01(\x03\x12Q\n\rdropped_total\x18\x02 \x03(\x0b\x32:.synthmesh.generator.v1.GetStatsResponse.DroppedTotalEntry\x12\x13\n\x0bin_progress\x18\x03 \x01(\x05\x12O\n\x0ctarget_depth\x18\x04 \x03(\x0b\x32\x39.synthmesh.generator.v1.GetStatsResponse.TargetDepthEntry\x12\x42\n\x05\x64\x65pth\x18\x05 \x03(\x0b\x32\x33.synthmesh.generator.v1.GetStatsResponse.DepthEntry\x12\x11\n\trefilling\x18\x06 \x01(\x08\x12\x12\n\nlast_error\x18\x07 \x01(\t\x12\x44\n\x06models\x18\x08 \x03(\x0b\x32\x34.synthmesh.generator.v1.GetStatsResponse.ModelsEntry\x1a\x33\n\x11\x44roppedTotalEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x32\n\x10TargetDepthEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a,\n\nDepthEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a-\n\x0bModelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01*W\n\x05Topic\x12\x15\n\x11TOPIC_UNSPECIFIED\x10\x00\x12\x13\n\x0fTOPIC_ANIMATION\x10\x01\x12\x11\n\rTOPIC_SCIENCE\x10\x02\x12\x0f\n\x0bTOPIC_GAMES\x10\x03*o\n\x0b\x41ugmentType\x12\x1c\n\x18\x41UGMENT_TYPE_UNSPECIFIED\x10\x00\x12!\n\x1d\x41UGMENT_TYPE_CHANGE_QUESTIONS\x10\x01\x12\x1f\n\x1b\x41UGMENT_TYPE_CHANGE_ANSWERS\x10\x02*N\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n\x11OUTCOME_GENERATED\x10\x01\x12\x13\n\x0fOUTCOME_DROPPED\x10\x02\x32\xd9\x01\n\x10GeneratorService\x12\x66\n\x0bGenerateQap\x12*.synthmesh.generator.v1.GenerateQapRequest\x1a+.synthmesh.generator.v1.GenerateQapResponse\x12]\n\x08GetStats\x12\'.synthmesh.generator.v1.GetStatsRequest\x1a(.synthmesh.generator.v1.GetStatsResponseb\x06proto3')
+DESCRIPTOR = _descriptor_pool.Default().AddSerializedFile(b'\n&synthmesh/generator/v1/generator.proto\x12\x16synthmesh.generator.v1\x1a\x1csynthmesh/pool/v1/pool.proto\"\xd5\x01\n\x12GenerateQapRequest\x12,\n\x05topic\x18\x01 \x01(\x0e\x32\x1d.synthmesh.generator.v1.Topic\x12\x39\n\x0c\x61ugment_type\x18\x02 \x01(\x0e\x32#.synthmesh.generator.v1.AugmentType\x12\x0f\n\x07persona\x18\x03 \x01(\t\x12\x0c\n\x04push\x18\x04 \x01(\x08\x12)\n\x04pool\x18\x05 \x01(\x0e\x32\x1b.synthmesh.pool.v1.PoolKind\x12\x0c\n\x04seed\x18\x06 \x01(\x03\"-\n\x0bStageTiming\x12\r\n\x05stage\x18\x01 \x01(\t\x12\x0f\n\x07seconds\x18\x02 \x01(\x01\"n\n\x0b\x41nswerCheck\x12\x0b\n\x03\x63id\x18\x01 \x01(\t\x12\x0c\n\x04rank\x18\x02 \x01(\x05\x12\x15\n\rerrors_before\x18\x03 \x01(\x05\x12\x14\n\x0c\x65rrors_after\x18\x04 \x01(\x05\x12\x17\n\x0frepair_attempts\x18\x05 \x01(\x05\"\xb0\x02\n\x13GenerateQapResponse\x12\x30\n\x07outcome\x18\x01 \x01(\x0e\x32\x1f.synthmesh.generator.v1.Outcome\x12\x13\n\x0b\x64rop_reason\x18\x02 \x01(\t\x12#\n\x03qap\x18\x03 \x01(\x0b\x32\x16.synthmesh.pool.v1.Qap\x12\x0e\n\x06pushed\x18\x04 \x01(\x08\x12\x34\n\x07timings\x18\x05 \x03(\x0b\x32#.synthmesh.generator.v1.StageTiming\x12\x11\n\tllm_calls\x18\x06 \x01(\x05\x12\x0e\n\x06tokens\x18\x07 \x01(\x03\x12\x33\n\x06\x63hecks\x18\x08 \x03(\x0b\x32#.synthmesh.generator.v1.AnswerCheck\x12\x0f\n\x07message\x18\t \x01(\t\"\x11\n\x0fGetStatsRequest\"\xf3\x05\n\x10GetStatsResponse\x12\x17\n\x0fgenerated_total\x18\x01 \x01(\x03\x12Q\n\rdropped_total\x18\x02 \x03(\x0b\x32:.synthmesh.generator.v1.GetStatsResponse.DroppedTotalEntry\x12\x13\n\x0bin_progress\x18\x03 \x01(\x05\x12O\n\x0ctarget_depth\x18\x04 \x03(\x0b\x32\x39.synthmesh.generator.v1.GetStatsResponse.TargetDepthEntry\x12\x42\n\x05\x64\x65pth\x18\x05 \x03(\x0b\x32\x33.synthmesh.generator.v1.GetStatsResponse.DepthEntry\x12\x11\n\trefilling\x18\x06 \x01(\x08\x12\x12\n\nlast_error\x18\x07 \x01(\t\x12\x44\n\x06models\x18\x08 \x03(\x0b\x32\x34.synthmesh.generator.v1.GetStatsResponse.ModelsEntry\x12\\\n\x13push_failures_total\x18\t \x03(\x0b\x32?.synthmesh.generator.v1.GetStatsResponse.PushFailuresTotalEntry\x1a\x33\n\x11\x44roppedTotalEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a\x32\n\x10TargetDepthEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a,\n\nDepthEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01\x1a-\n\x0bModelsEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\t:\x02\x38\x01\x1a\x38\n\x16PushFailuresTotalEntry\x12\x0b\n\x03key\x18\x01 \x01(\t\x12\r\n\x05value\x18\x02 \x01(\x03:\x02\x38\x01*W\n\x05Topic\x12\x15\n\x11TOPIC_UNSPECIFIED\x10\x00\x12\x13\n\x0fTOPIC_ANIMATION\x10\x01\x12\x11\n\rTOPIC_SCIENCE\x10\x02\x12\x0f\n\x0bTOPIC_GAMES\x10\x03*o\n\x0b\x41ugmentType\x12\x1c\n\x18\x41UGMENT_TYPE_UNSPECIFIED\x10\x00\x12!\n\x1d\x41UGMENT_TYPE_CHANGE_QUESTIONS\x10\x01\x12\x1f\n\x1b\x41UGMENT_TYPE_CHANGE_ANSWERS\x10\x02*N\n\x07Outcome\x12\x17\n\x13OUTCOME_UNSPECIFIED\x10\x00\x12\x15\n\x11OUTCOME_GENERATED\x10\x01\x12\x13\n\x0fOUTCOME_DROPPED\x10\x02\x32\xd9\x01\n\x10GeneratorService\x12\x66\n\x0bGenerateQap\x12*.synthmesh.generator.v1.GenerateQapRequest\x1a+.synthmesh.generator.v1.GenerateQapResponse\x12]\n\x08GetStats\x12\'.synthmesh.generator.v1.GetStatsRequest\x1a(.synthmesh.generator.v1.GetStatsResponseb\x06proto3')
 
 _globals = globals()
 _builder.BuildMessageAndEnumDescriptors(DESCRIPTOR, _globals)
@@ -40,12 +40,14 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTATSRESPONSE_DEPTHENTRY']._serialized_options = b'8\001'
   _globals['_GETSTATSRESPONSE_MODELSENTRY']._loaded_options = None
   _globals['_GETSTATSRESPONSE_MODELSENTRY']._serialized_options = b'8\001'
-  _globals['_TOPIC']._serialized_start=1403
-  _globals['_TOPIC']._serialized_end=1490
-  _globals['_AUGMENTTYPE']._serialized_start=1492
-  _globals['_AUGMENTTYPE']._serialized_end=1603
-  _globals['_OUTCOME']._serialized_start=1605
-  _globals['_OUTCOME']._serialized_end=1683
+  _globals['_GETSTATSRESPONSE_PUSHFAILURESTOTALENTRY']._loaded_options = None
+  _globals['_GETSTATSRESPONSE_PUSHFAILURESTOTALENTRY']._serialized_options = b'8\001'
+  _globals['_TOPIC']._serialized_start=1555
+  _globals['_TOPIC']._serialized_end=1642
+  _globals['_AUGMENTTYPE']._serialized_start=1644
+  _globals['_AUGMENTTYPE']._serialized_end=1755
+  _globals['_OUTCOME']._serialized_start=1757
+  _globals['_OUTCOME']._serialized_end=1835
   _globals['_GENERATEQAPREQUEST']._serialized_start=97
   _globals['_GENERATEQAPREQUEST']._serialized_end=310
   _globals['_STAGETIMING']._serialized_start=312
@@ -57,15 +59,17 @@ if not _descriptor._USE_C_DESCRIPTORS:
   _globals['_GETSTATSREQUEST']._serialized_start=778
   _globals['_GETSTATSREQUEST']._serialized_end=795
   _globals['_GETSTATSRESPONSE']._serialized_start=798
-  _globals['_GETSTATSRESPONSE']._serialized_end=1401
-  _globals['_GETSTATSRESPONSE_DROPPEDTOTALENTRY']._serialized_start=1205
-  _globals['_GETSTATSRESPONSE_DROPPEDTOTALENTRY']._serialized_end=1256
-  _globals['_GETSTATSRESPONSE_TARGETDEPTHENTRY']._serialized_start=1258
-  _globals['_GETSTATSRESPONSE_TARGETDEPTHENTRY']._serialized_end=1308
-  _globals['_GETSTATSRESPONSE_DEPTHENTRY']._serialized_start=1310
-  _globals['_GETSTATSRESPONSE_DEPTHENTRY']._serialized_end=1354
-  _globals['_GETSTATSRESPONSE_MODELSENTRY']._serialized_start=1356
-  _globals['_GETSTATSRESPONSE_MODELSENTRY']._serialized_end=1401
-  _globals['_GENERATORSERVICE']._serialized_start=1686
-  _globals['_GENERATORSERVICE']._serialized_end=1903
+  _globals['_GETSTATSRESPONSE']._serialized_end=1553
+  _globals['_GETSTATSRESPONSE_DROPPEDTOTALENTRY']._serialized_start=1299
+  _globals['_GETSTATSRESPONSE_DROPPEDTOTALENTRY']._serialized_end=1350
+  _globals['_GETSTATSRESPONSE_TARGETDEPTHENTRY']._serialized_start=1352
+  _globals['_GETSTATSRESPONSE_TARGETDEPTHENTRY']._serialized_end=1402
+  _globals['_GETSTATSRESPONSE_DEPTHENTRY']._serialized_start=1404
+  _globals['_GETSTATSRESPONSE_DEPTHENTRY']._serialized_end=1448
+  _globals['_GETSTATSRESPONSE_MODELSENTRY']._serialized_start=1450
+  _globals['_GETSTATSRESPONSE_MODELSENTRY']._serialized_end=1495
+  _globals['_GETSTATSRESPONSE_PUSHFAILURESTOTALENTRY']._serialized_start=1497
+  _globals['_GETSTATSRESPONSE_PUSHFAILURESTOTALENTRY']._serialized_end=1553
+  _globals['_GENERATORSERVICE']._serialized_start=1838
+  _globals['_GENERATORSERVICE']._serialized_end=2055
 # @@protoc_insertion_point(module_scope)

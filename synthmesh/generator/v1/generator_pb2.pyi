@@ -367,6 +367,26 @@ class GetStatsResponse(_message.Message):
         def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
         def WhichOneof(self, oneof_group: _Never) -> None: ...
 
+    @_typing.final
+    class PushFailuresTotalEntry(_message.Message):
+        DESCRIPTOR: _descriptor.Descriptor
+
+        KEY_FIELD_NUMBER: _builtins.int
+        VALUE_FIELD_NUMBER: _builtins.int
+        key: _builtins.str
+        value: _builtins.int
+        def __init__(
+            self,
+            *,
+            key: _builtins.str = ...,
+            value: _builtins.int = ...,
+        ) -> None: ...
+        _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
+        def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
+        _ClearFieldArgType: _TypeAlias = _typing.Literal["key", b"key", "value", b"value"]  # noqa: Y015
+        def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
+        def WhichOneof(self, oneof_group: _Never) -> None: ...
+
     GENERATED_TOTAL_FIELD_NUMBER: _builtins.int
     DROPPED_TOTAL_FIELD_NUMBER: _builtins.int
     IN_PROGRESS_FIELD_NUMBER: _builtins.int
@@ -375,6 +395,7 @@ class GetStatsResponse(_message.Message):
     REFILLING_FIELD_NUMBER: _builtins.int
     LAST_ERROR_FIELD_NUMBER: _builtins.int
     MODELS_FIELD_NUMBER: _builtins.int
+    PUSH_FAILURES_TOTAL_FIELD_NUMBER: _builtins.int
     generated_total: _builtins.int
     """QAPs generated."""
     in_progress: _builtins.int
@@ -399,6 +420,10 @@ class GetStatsResponse(_message.Message):
     def models(self) -> _containers.ScalarMap[_builtins.str, _builtins.str]:
         """The model used per role ("question", "augment", "answer", "fixer")."""
 
+    @_builtins.property
+    def push_failures_total(self) -> _containers.ScalarMap[_builtins.str, _builtins.int]:
+        """Generated QAPs the pool refused or could not take, by reason (counted in generated_total, not as drops)."""
+
     def __init__(
         self,
         *,
@@ -410,10 +435,11 @@ class GetStatsResponse(_message.Message):
         refilling: _builtins.bool = ...,
         last_error: _builtins.str = ...,
         models: _abc.Mapping[_builtins.str, _builtins.str] | None = ...,
+        push_failures_total: _abc.Mapping[_builtins.str, _builtins.int] | None = ...,
     ) -> None: ...
     _HasFieldArgType: _TypeAlias = _Never  # noqa: Y015
     def HasField(self, field_name: _HasFieldArgType) -> _builtins.bool: ...
-    _ClearFieldArgType: _TypeAlias = _typing.Literal["depth", b"depth", "dropped_total", b"dropped_total", "generated_total", b"generated_total", "in_progress", b"in_progress", "last_error", b"last_error", "models", b"models", "refilling", b"refilling", "target_depth", b"target_depth"]  # noqa: Y015
+    _ClearFieldArgType: _TypeAlias = _typing.Literal["depth", b"depth", "dropped_total", b"dropped_total", "generated_total", b"generated_total", "in_progress", b"in_progress", "last_error", b"last_error", "models", b"models", "push_failures_total", b"push_failures_total", "refilling", b"refilling", "target_depth", b"target_depth"]  # noqa: Y015
     def ClearField(self, field_name: _ClearFieldArgType) -> None: ...
     def WhichOneof(self, oneof_group: _Never) -> None: ...
 
