@@ -20,7 +20,7 @@ from typing import Any
 import grpc
 from google.protobuf import json_format
 
-from services.cli.inputs import UsageError, read_text, rpc_failure
+from services.cli.inputs import UsageError, read_text, rpc_failure, unreachable
 from services.common.settings import DEFAULT_PORTS
 from synthmesh.evaluator.v1 import evaluator_pb2 as ev
 from synthmesh.evaluator.v1 import evaluator_pb2_grpc
@@ -131,8 +131,9 @@ def run(args: argparse.Namespace) -> int:
         except grpc.RpcError as exc:
             hint = " (pass --allow-code-execution)" if exc.code() == grpc.StatusCode.FAILED_PRECONDITION else ""
             print(f"synthmesh eval: {rpc_failure(exc, '--evaluator', FLAGS)}{hint}")
-            code: int = 2 if exc.code() in (grpc.StatusCode.INVALID_ARGUMENT, grpc.StatusCode.FAILED_PRECONDITION,
-                                            grpc.StatusCode.UNAVAILABLE) else 1
+            # No evaluator to talk to is like a bad address (2); one that failed during the run is a failure (1).
+            code: int = 2 if unreachable(exc) or exc.code() in (grpc.StatusCode.INVALID_ARGUMENT,
+                                                                grpc.StatusCode.FAILED_PRECONDITION) else 1
             return code
     if args.json:
         print(json.dumps(json_format.MessageToDict(report, preserving_proto_field_name=True), indent=2))

@@ -54,6 +54,11 @@ def rpc_failure(exc: grpc.RpcError, flag: str, flags: Mapping[str, str] | None =
     violations = field_violations(exc)  # type: ignore[arg-type]
     details = "; ".join(f"{name(field)}: {why}" for field, why in violations) or exc.details()
     hint = ""
-    if exc.code() == grpc.StatusCode.UNAVAILABLE and "failed to connect" in (exc.details() or "").lower():
+    if unreachable(exc):
         hint = f" (is the stack running? start it with `synthmesh up`, or give the service's address with {flag})"
     return f"{exc.code().name}: {details}{hint}"
+
+
+def unreachable(exc: grpc.RpcError) -> bool:
+    """Whether the call failed because nothing answered at the service's address at all."""
+    return bool(exc.code() == grpc.StatusCode.UNAVAILABLE and "failed to connect" in (exc.details() or "").lower())

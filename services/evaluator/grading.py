@@ -26,8 +26,9 @@ from synthmesh.executor.v1 import executor_pb2_grpc
 UNIT_FILE = "solution.py"
 IO_FILE = "main.py"
 # Broken streams re-sent per batch, and the wait before each (doubling): long enough for another executor pod
-# to take the calls, or for a restarted one to come back.
-STREAM_RESENDS = 4
+# to take the calls, or for a restarted one to come back; few, because a job that itself brings pods down would
+# take one more down with every resend.
+STREAM_RESENDS = 2
 RESEND_WAIT_SECONDS = 1.0
 RESENDABLE = (grpc.StatusCode.UNAVAILABLE, grpc.StatusCode.CANCELLED)
 

@@ -12,7 +12,7 @@ from services.executor.browser.pool import BrowserPool, browser_settings
 from services.executor.config import ExecutorConfig
 from services.executor.sandbox.docker_pool import DockerPool
 from services.executor.sandbox.pool import RunPool, SlotPool
-from services.executor.servicer import SERVICE_NAME, ExecutorServicer
+from services.executor.servicer import SERVICE_NAME, WAITING, ExecutorServicer
 from synthmesh.executor.v1 import executor_pb2_grpc
 
 log = logging.getLogger(__name__)
@@ -71,6 +71,9 @@ class Executor:
         """The gRPC server, with health driven by the slots being alive."""
         runtime = ServiceRuntime(self.config.server, [SERVICE_NAME])
         servicer = ExecutorServicer(self.config, self.pool, self.browser, self.runtimes)
+        # Read at scrape time; bound here, by the process's one executor, not by every servicer built in tests.
+        WAITING.labels("program").set_function(lambda: self.pool.waiting)
+        WAITING.labels("page").set_function(lambda: self.browser.waiting if self.browser is not None else 0)
         executor_pb2_grpc.add_ExecutorServiceServicer_to_server(servicer, runtime.server)
 
         async def ready() -> bool:

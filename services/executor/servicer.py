@@ -10,6 +10,7 @@ from typing import Any, Protocol
 
 import grpc
 from grpc import aio
+from playwright.async_api import Error as PlaywrightError
 from prometheus_client import Counter, Gauge, Histogram
 
 from services.common.errors import Violations, abort_invalid, error_status
@@ -61,8 +62,6 @@ class ExecutorServicer(executor_pb2_grpc.ExecutorServiceServicer):
         self.browser = browser
         self.runtimes = runtimes
         self.in_flight = 0
-        WAITING.labels("program").set_function(lambda: pool.waiting)
-        WAITING.labels("page").set_function(lambda: browser.waiting if browser is not None else 0)
 
     async def _admit(self, jobs: int, context: aio.ServicerContext[Any, Any]) -> None:
         if self.in_flight + jobs > self.config.max_queue:
@@ -81,9 +80,10 @@ class ExecutorServicer(executor_pb2_grpc.ExecutorServiceServicer):
         except asyncio.CancelledError:
             RUNS.labels(language, "CANCELLED").inc()  # the caller left, or the server stops
             raise
-        except Exception as exc:
-            # A failure of the sandbox or the browser, never of the program: outcome data that callers retry,
-            # not an UNKNOWN status that would end a whole batch's stream.
+        except (PlaywrightError, OSError, TimeoutError) as exc:
+            # A failure of the browser or the host (Chromium crashed, a pipe broke), never of the program: outcome
+            # data that callers retry, not an UNKNOWN status that would end a whole batch's stream. Anything else
+            # is a bug here and stays an error, so that an evaluation fails instead of filling with SANDBOX_ERROR.
             log.exception("job failed inside the executor", extra={"language": language})
             result = pb.ExecuteResponse(outcome=pb.OUTCOME_SANDBOX_ERROR, tag=job.request.tag,
                                         message=f"SANDBOX_ERROR: {type(exc).__name__}: {exc}"[:2000])

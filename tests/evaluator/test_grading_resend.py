@@ -21,11 +21,11 @@ SLOW_JOB = "import time\ntime.sleep(0.4)\nprint({i})\n"
 
 
 class ConnectionCutter:
-    """A TCP proxy that aborts every connection it carries `after` seconds once armed, then passes all."""
+    """A TCP proxy that aborts the connections it carries when told to (once), then passes everything."""
 
-    def __init__(self, port: int, after: float) -> None:
+    def __init__(self, port: int) -> None:
         self.port = port
-        self.after = after
+        self.connections = 0
         self.cuts = 0
         self.armed = True
         self.open: list[asyncio.StreamWriter] = []
@@ -35,11 +35,8 @@ class ConnectionCutter:
         self.server = await asyncio.start_server(self._serve, "127.0.0.1", 0)
         return int(self.server.sockets[0].getsockname()[1])
 
-    def arm(self) -> None:
-        """Cuts every open connection after the delay (once)."""
-        asyncio.get_running_loop().call_later(self.after, self._cut)
-
-    def _cut(self) -> None:
+    def cut(self) -> None:
+        """Aborts every open connection (once)."""
         if self.armed and self.open:
             self.armed = False
             self.cuts += 1
@@ -48,6 +45,7 @@ class ConnectionCutter:
 
     async def _serve(self, client_r: asyncio.StreamReader, client_w: asyncio.StreamWriter) -> None:
         server_r, server_w = await asyncio.open_connection("127.0.0.1", self.port)
+        self.connections += 1
         self.open += [client_w, server_w]
 
         async def pipe(src: asyncio.StreamReader, dst: asyncio.StreamWriter) -> None:
@@ -67,7 +65,7 @@ class ConnectionCutter:
 
 
 async def test_a_cut_batch_is_resent_and_every_job_answered_once(executor: Running) -> None:
-    cutter = ConnectionCutter(executor.port, after=0.6)
+    cutter = ConnectionCutter(executor.port)
     chan = channel(f"127.0.0.1:{await cutter.start()}")
     grader = Grader(executor_pb2_grpc.ExecutorServiceStub(chan), 100, 12 << 20, 1, 60.0)
     jobs = [pb.ExecuteRequest(language=pb.LANGUAGE_PYTHON, files=[pb.File(path="main.py",
@@ -75,12 +73,15 @@ async def test_a_cut_batch_is_resent_and_every_job_answered_once(executor: Runni
             for i in range(JOBS)]
     try:
         await chan.channel_ready()
-        cutter.arm()
-        # Eight 0.4 s jobs on the executor's two slots stream for about 1.6 s: the cut lands in the middle.
-        answered = [(index, result) async for index, result in grader.run(jobs)]
+        answered = []
+        # Eight 0.4 s jobs on the executor's two slots stream for about 1.6 s: cut at the first result.
+        async for index, result in grader.run(jobs):
+            answered.append((index, result))
+            cutter.cut()
     finally:
         await chan.close()
         await cutter.stop()
     assert cutter.cuts == 1, "the connection was never cut: the test proved nothing"
+    assert cutter.connections == 2, "the unanswered jobs went out again on a new connection"
     assert Counter(index for index, _ in answered) == Counter(range(JOBS)), "each job answered exactly once"
     assert all(result.outcome == "OK" for _, result in answered), [r.outcome for _, r in answered]

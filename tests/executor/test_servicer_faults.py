@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import asyncio
 
+import pytest
+from playwright.async_api import Error as PlaywrightError
 from prometheus_client import REGISTRY
 
 from services.common.errors import Violations
@@ -20,12 +22,12 @@ from .conftest import Running, make_config
 
 
 class CrashedBrowser:
-    """A browser pool whose every page job fails."""
+    """A browser pool whose every page job fails as Playwright reports a crashed Chromium."""
 
     waiting = 0
 
     async def execute(self, job: PreparedJob) -> pb.ExecuteResponse:
-        raise RuntimeError("Target page, context or browser has been closed")
+        raise PlaywrightError("Target page, context or browser has been closed")
 
     def runtime(self) -> str:
         return "crashed"
@@ -46,7 +48,7 @@ async def test_an_exception_below_the_servicer_is_a_counted_sandbox_error(execut
     failures = count("synthmesh_executor_sandbox_failures_total", language="html")
     result = await servicer.run_job(job)
     assert result.outcome == pb.OUTCOME_SANDBOX_ERROR and result.tag == "t1"
-    assert "RuntimeError: Target page, context or browser has been closed" in result.message
+    assert "Error: Target page, context or browser has been closed" in result.message
     assert count("synthmesh_executor_runs_total", language="html", outcome="SANDBOX_ERROR") == runs + 1
     assert count("synthmesh_executor_sandbox_failures_total", language="html") == failures + 1
     assert servicer.in_flight == 0
@@ -67,3 +69,22 @@ async def test_jobs_waiting_for_a_slot_are_the_queue(executor: Running) -> None:
     results = await asyncio.gather(*calls)
     assert all(r.outcome == pb.OUTCOME_OK for r in results)
     assert REGISTRY.get_sample_value(waiting["name"], waiting["labels"]) == 0
+
+
+class BrokenBrowser(CrashedBrowser):
+    """A browser pool with a bug of its own."""
+
+    async def execute(self, job: PreparedJob) -> pb.ExecuteResponse:
+        raise TypeError("unsupported operand type(s) for +: 'int' and 'NoneType'")
+
+
+async def test_a_bug_below_the_servicer_stays_an_error(executor: Running) -> None:
+    # Not outcome data: an evaluation must fail on it instead of recording SANDBOX_ERROR verdicts.
+    config = make_config()
+    servicer = ExecutorServicer(config, executor.executor.pool, BrokenBrowser(), [])
+    job = prepare(pb.ExecuteRequest(language=pb.LANGUAGE_HTML, files=[pb.File(path="index.html", content="<p>")]),
+                  config, Violations())
+    assert job is not None
+    with pytest.raises(TypeError):
+        await servicer.run_job(job)
+    assert servicer.in_flight == 0
