@@ -17,6 +17,12 @@ from synthmesh.executor.v1 import executor_pb2_grpc
 
 log = logging.getLogger(__name__)
 
+# The executors of this process that have started and not closed: one in a service, several in tests. The waiting
+# gauges, read at scrape time, add up theirs.
+_LIVE: set[Executor] = set()
+WAITING.labels("program").set_function(lambda: sum(e.pool.waiting for e in _LIVE))
+WAITING.labels("page").set_function(lambda: sum(e.browser.waiting for e in _LIVE if e.browser is not None))
+
 
 def runtime_versions(config: ExecutorConfig) -> list[str]:
     """Versions of the sandboxed runtimes (probed once, before the reaper thread and gRPC start)."""
@@ -49,6 +55,7 @@ class Executor:
             log.warning("EXECUTOR_SANDBOX=none: untrusted code runs WITHOUT isolation (development only)")
         scratch.remove_stale()
         await self.pool.start()
+        _LIVE.add(self)
         if self.config.browser_slots:
             # Chromium's network namespace and non-root uid need root; only "none" runs it as it comes.
             isolate = self.config.pool.mode != "none" and os.geteuid() == 0
@@ -61,6 +68,7 @@ class Executor:
 
     async def close(self) -> None:
         """Stops browsers and slots."""
+        _LIVE.discard(self)
         if self.pool.reaper:
             self.pool.reaper.pause()  # Playwright waits for its own driver process
         if self.browser:
@@ -71,9 +79,6 @@ class Executor:
         """The gRPC server, with health driven by the slots being alive."""
         runtime = ServiceRuntime(self.config.server, [SERVICE_NAME])
         servicer = ExecutorServicer(self.config, self.pool, self.browser, self.runtimes)
-        # Read at scrape time; bound here, by the process's one executor, not by every servicer built in tests.
-        WAITING.labels("program").set_function(lambda: self.pool.waiting)
-        WAITING.labels("page").set_function(lambda: self.browser.waiting if self.browser is not None else 0)
         executor_pb2_grpc.add_ExecutorServiceServicer_to_server(servicer, runtime.server)
 
         async def ready() -> bool:
