@@ -12,7 +12,7 @@ from pathlib import Path
 
 import grpc
 
-from services.common.errors import field_violations
+from services.common.errors import call_failure_details
 
 
 class UsageError(ValueError):
@@ -51,8 +51,7 @@ def rpc_failure(exc: grpc.RpcError, flag: str, flags: Mapping[str, str] | None =
         option = known.get(field) or known.get(re.split(r"[.\[]", field, maxsplit=1)[0])
         return f"{option} ({field})" if option else field
 
-    violations = field_violations(exc)  # type: ignore[arg-type]
-    details = "; ".join(f"{name(field)}: {why}" for field, why in violations) or exc.details()
+    details = call_failure_details(exc, name)
     hint = ""
     if unreachable(exc):
         hint = f" (is the stack running? start it with `synthmesh up`, or give the service's address with {flag})"

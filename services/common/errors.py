@@ -6,6 +6,7 @@ Servers collect field violations while validating and abort once with all of the
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, NoReturn
 
@@ -95,3 +96,12 @@ def field_violations(call_error: grpc.aio.AioRpcError) -> list[tuple[str, str]]:
             detail.Unpack(bad)
             out.extend((v.field, v.description) for v in bad.field_violations)
     return out
+
+
+def call_failure_details(call_error: grpc.RpcError, name: Callable[[str], str] = str) -> str:
+    """Client side: each invalid field as `field: why`, joined, or the status details when none were listed.
+
+    `name` renders a field (the CLI names it by the option that sets it).
+    """
+    violations = field_violations(call_error)  # type: ignore[arg-type]
+    return "; ".join(f"{name(field)}: {why}" for field, why in violations) or str(call_error.details())

@@ -12,7 +12,7 @@ import grpc
 from redis.exceptions import RedisError
 
 from services.common.clients import channel
-from services.common.errors import field_violations
+from services.common.errors import call_failure_details
 from services.common.llm import LlmClient
 from services.common.redis_conn import create_client
 from services.generator import metrics
@@ -137,7 +137,7 @@ class Generator:
         try:
             await self.pool.Push(pool_pb2.PushRequest(pool=POOLS[pool], qap=qap), timeout=30)
         except grpc.aio.AioRpcError as exc:
-            details = "; ".join(f"{f}: {d}" for f, d in field_violations(exc)) or str(exc.details())
+            details = call_failure_details(exc)
             reason = PUSH_REASONS.get(exc.code(), "pool_unavailable")
             self.push_failures[reason] += 1
             metrics.PUSH_FAILURES.labels(reason).inc()
